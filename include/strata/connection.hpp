@@ -1,0 +1,85 @@
+// strata/connection.hpp: one open connection to SQLite or PostgreSQL.
+//
+// A Connection owns its engine handle (sqlite3* or PGconn*); the C libraries
+// never appear in public headers. A Connection is not thread-safe: use one
+// per thread (the pool, in a later header, hands them out).
+//
+// Parameters are written $1, $2, ... on both engines. Every failure throws
+// strata::Error carrying the engine's code, its message and the SQL text.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "strata/url.hpp"
+#include "strata/value.hpp"
+
+namespace strata {
+
+struct ConnectOptions {
+  // SQLite: how long a writer waits for another's lock (busy_timeout).
+  std::chrono::milliseconds busy_timeout{5000};
+  // PostgreSQL: connect_timeout handed to libpq (seconds, rounded up).
+  std::chrono::milliseconds connect_timeout{10000};
+  // PostgreSQL: application_name shown in pg_stat_activity.
+  std::string application_name = "strata";
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  virtual Engine engine() const noexcept = 0;
+  // Whether DDL can be rolled back (true on both engines we support).
+  virtual bool transactional_ddl() const noexcept = 0;
+  // The URL with its password hidden.
+  const std::string& redacted_url() const noexcept { return redacted_url_; }
+
+  // Runs one statement with parameters and returns its rows (empty for DDL).
+  virtual ResultSet query(std::string_view sql, std::span<const Value> params = {}) = 0;
+  ResultSet query(std::string_view sql, std::initializer_list<Value> params) {
+    return query(sql, std::span<const Value>(params.begin(), params.size()));
+  }
+  // Runs one statement; returns the number of rows it changed.
+  std::int64_t execute(std::string_view sql, std::span<const Value> params = {}) {
+    return query(sql, params).affected;
+  }
+  std::int64_t execute(std::string_view sql, std::initializer_list<Value> params) {
+    return query(sql, params).affected;
+  }
+  // Runs a script of several statements without parameters, as the engine's
+  // own multi-statement API does (sqlite3_exec / PQexec). Errors carry no
+  // statement position: migrations go through the splitter instead.
+  virtual void execute_script(std::string_view sql) = 0;
+
+  // Quotes an identifier for this engine ("a""b").
+  static std::string quote_identifier(std::string_view name);
+
+  // Transaction nesting depth, maintained by strata::Transaction.
+  int transaction_depth() const noexcept { return depth_; }
+
+ protected:
+  explicit Connection(std::string redacted_url) : redacted_url_(std::move(redacted_url)) {}
+
+ private:
+  friend class Transaction;
+  std::string redacted_url_;
+  int depth_ = 0;
+};
+
+// Opens a connection. SQLite files are created if missing (mode 0600), and
+// every SQLite connection runs with foreign_keys=ON, journal_mode=WAL (for
+// files) and the busy timeout. Throws Error{ErrorKind::connection} with the
+// redacted URL and the engine's reason.
+std::unique_ptr<Connection> connect(const DatabaseUrl& url, const ConnectOptions& options = {});
+std::unique_ptr<Connection> connect(std::string_view url, const ConnectOptions& options = {});
+
+}  // namespace strata

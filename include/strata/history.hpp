@@ -1,0 +1,73 @@
+// strata/history.hpp: the table that records applied migrations.
+//
+// Layout (PostgreSQL types; SQLite uses INTEGER/TEXT equivalents):
+//   CREATE TABLE <schema>.<table> (
+//     version            BIGINT PRIMARY KEY,
+//     description        TEXT NOT NULL,
+//     checksum           TEXT NOT NULL,      -- hex SHA-384, see checksum()
+//     applied_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
+//     execution_time_us  BIGINT NOT NULL,    -- microseconds
+//     success            BOOLEAN NOT NULL,   -- false: started, not finished (dirty)
+//     failure            TEXT                -- for a dirty row: what failed
+//   )
+// The schema (PostgreSQL only) and table names are identifiers validated by
+// validate_identifier() and always quoted when built into SQL.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "strata/migration.hpp"
+
+namespace strata {
+
+class Connection;
+
+struct HistoryOptions {
+  std::string table = "strata_migrations";
+  std::string schema = "public";  // ignored on SQLite
+};
+
+struct AppliedMigration {
+  Version version = 0;
+  std::string description;
+  std::string checksum;
+  std::string applied_at;  // as the engine formats it, UTC
+  std::int64_t execution_time_us = 0;
+  bool success = true;
+  std::string failure;
+};
+
+// Throws Error{ErrorKind::config} unless `name` is 1-63 bytes of ASCII letters,
+// digits and '_', not starting with a digit. `what` names it in the message.
+void validate_identifier(std::string_view name, std::string_view what);
+
+// Reads and writes the history table on one connection. Not thread-safe.
+class History {
+ public:
+  // Validates the names in `options`; throws Error{ErrorKind::config}.
+  History(Connection& connection, HistoryOptions options);
+
+  // The quoted, schema-qualified table name.
+  const std::string& qualified_name() const noexcept { return qualified_; }
+  bool exists();
+  // Creates the schema (PostgreSQL) and table if missing.
+  void ensure();
+  // All rows, ordered by version. An absent table reads as empty.
+  std::vector<AppliedMigration> read();
+  // Inserts a row. Call inside the migration's transaction.
+  void record(const Migration& m, std::int64_t execution_time_us, bool success,
+              std::string_view failure = {});
+  // The SQL record() runs, rendered with literals, for `up --sql`.
+  std::string record_sql(const Migration& m) const;
+  std::string ensure_sql() const;
+
+ private:
+  Connection& connection_;
+  HistoryOptions options_;
+  std::string qualified_;
+};
+
+}  // namespace strata

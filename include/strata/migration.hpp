@@ -1,0 +1,78 @@
+// strata/migration.hpp: the migration model.
+//
+// Migrations form a graph: each names its parents. A linear set of versioned
+// files is the special case where each migration's parent is the previous
+// version. The planner (strata/plan.hpp) orders the graph; history records
+// applied migrations by version.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/url.hpp"
+
+namespace strata {
+
+class Connection;
+
+using Version = std::int64_t;
+
+enum class MigrationKind { sql, code };
+
+// A code migration's body: given the connection (inside the migration's
+// transaction unless the migration says otherwise) and the engine.
+using MigrationFunction = std::function<void(Connection&, Engine)>;
+
+struct Migration {
+  Version version = 0;
+  std::string description;
+  std::vector<Version> parents;  // empty for a root
+  MigrationKind kind = MigrationKind::sql;
+
+  // SQL migrations: the file the up script came from (as the user should see
+  // it, relative to the source directory's parent when possible) and its text.
+  std::string path;
+  std::string sql;
+  // Reversible migrations: the down script. Empty path = not reversible.
+  std::string down_path;
+  std::string down_sql;
+
+  // Code migrations.
+  MigrationFunction up;
+  MigrationFunction down;
+  bool code_transactional = true;
+
+  // Hex SHA-384 of the normalised up script (see checksum.hpp).
+  std::string checksum;
+
+  bool reversible() const { return !down_path.empty() || static_cast<bool>(down); }
+};
+
+// An ordered, validated set of migrations (sorted by version, versions unique).
+class MigrationSet {
+ public:
+  MigrationSet() = default;
+  // REQUIRES: versions unique. Sorts by version.
+  explicit MigrationSet(std::vector<Migration> migrations);
+
+  const std::vector<Migration>& all() const noexcept { return migrations_; }
+  bool empty() const noexcept { return migrations_.empty(); }
+  const Migration* find(Version v) const;
+  // The newest version, or 0 when empty.
+  Version latest() const;
+
+ private:
+  std::vector<Migration> migrations_;
+};
+
+// Hex SHA-384 of `text` after normalisation: a leading UTF-8 BOM is removed and
+// every CRLF becomes LF. So a file checked out with Windows line endings has the
+// same checksum as the original. Nothing else is normalised (trailing
+// whitespace, a final newline and lone CRs all count).
+std::string checksum(std::string_view text);
+
+}  // namespace strata

@@ -1,0 +1,47 @@
+// strata/plan.hpp: comparing the source with the history, and ordering work.
+//
+// Pure: no database access. The migrator reads history, then asks these
+// functions what the state is and what to run.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "strata/history.hpp"
+#include "strata/migration.hpp"
+
+namespace strata {
+
+enum class MigrationState {
+  applied,  // recorded with the same checksum as the source
+  pending,  // in the source, not recorded
+  changed,  // recorded with a different checksum
+  missing,  // recorded, not in the source, older than the source's newest
+  ahead,    // recorded, not in the source, newer than everything the source knows
+  dirty,    // recorded as started but not finished (a failed no-transaction run)
+};
+
+const char* to_string(MigrationState state) noexcept;
+
+struct MigrationStatus {
+  Version version = 0;
+  std::string description;
+  MigrationState state = MigrationState::pending;
+  const Migration* migration = nullptr;       // null for missing/ahead
+  std::optional<AppliedMigration> applied;    // set when recorded
+};
+
+// One entry per version found in either the source or the history, by version.
+std::vector<MigrationStatus> compare(const MigrationSet& source,
+                                     const std::vector<AppliedMigration>& history);
+
+// The pending migrations to apply, parents before children (ties by version).
+// With a target, only the target and its unapplied ancestors. Throws
+// Error{ErrorKind::usage} for a target the source does not have, and
+// Error{ErrorKind::source} for a cycle or a parent the source does not have.
+std::vector<const Migration*> plan_up(const MigrationSet& source,
+                                      const std::vector<AppliedMigration>& history,
+                                      std::optional<Version> target = std::nullopt);
+
+}  // namespace strata

@@ -1,0 +1,51 @@
+// strata/source.hpp: reading migrations from a directory of versioned files.
+//
+// File names (VERSION is an integer: sequential "0001" or a UTC timestamp
+// "20250410120000"; the description is letters, digits, '_', '-'):
+//   <VERSION>_<description>.sql              runs on both engines
+//   <VERSION>_<description>.up.sql / .down.sql   a reversible pair
+//   <VERSION>_<description>.sqlite.sql / .postgres.sql   engine variants
+//   <VERSION>_<description>.sql.sqlite / .sql.postgres    Synapse's spelling
+//   (engine and direction combine: 0003_x.up.postgres.sql, 0003_x.down.sql.sqlite)
+// For one version, an engine variant wins over the generic file on its engine;
+// the generic file serves the other engine. Two files claiming the same
+// version for one engine (with different descriptions, or the same file
+// spelled twice) are an error naming both. Files that do not end in .sql,
+// .sql.sqlite or .sql.postgres (README.md, .gitkeep, editor backups) and
+// hidden files are ignored; a .sql file whose name does not match is an error.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/migration.hpp"
+#include "strata/url.hpp"
+
+namespace strata {
+
+enum class Direction { up, down };
+
+struct FileName {
+  Version version = 0;
+  std::string version_text;  // as written, with leading zeros
+  std::string description;   // as written, underscores kept
+  Direction direction = Direction::up;
+  bool explicit_direction = false;  // .up/.down was present
+  std::optional<Engine> engine;     // nullopt = both engines
+};
+
+// Parses a migration file name. Returns nullopt for names that are not
+// migration files at all (no .sql-like extension). Returns an error string in
+// `error` (and nullopt) for a .sql file whose name is malformed.
+std::optional<FileName> parse_file_name(std::string_view name, std::string* error);
+
+// Loads every migration for `engine` from `dir`. Throws Error{ErrorKind::source}
+// listing every problem found (not just the first) when the directory is
+// missing or unreadable, a file is unreadable or not valid UTF-8, a name is
+// malformed, versions collide, or a .down file has no .up.
+MigrationSet load_directory(const std::filesystem::path& dir, Engine engine);
+
+}  // namespace strata

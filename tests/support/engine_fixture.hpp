@@ -1,0 +1,69 @@
+// tests/support/engine_fixture.hpp: one test body, run on SQLite and PostgreSQL.
+//
+//   class MigratorTest : public strata::test::EngineTest {};
+//   TEST_P(MigratorTest, AppliesInOrder) { auto c = db().connect(); ... }
+//   STRATA_INSTANTIATE_ENGINES(MigratorTest);
+//
+// PostgreSQL tests need STRATA_TEST_POSTGRES_URL (scripts/with-postgres sets
+// it): a superuser URL to a throwaway server. Without it they FAIL, never skip.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "strata/connection.hpp"
+
+namespace strata::test {
+
+// A fresh, empty database for one test, removed when the object dies.
+// SQLite: a file "test.db" in a fresh temporary directory.
+// PostgreSQL: a new database "strata_t_<pid>_<n>" on the test server.
+class TestDatabase {
+ public:
+  explicit TestDatabase(Engine engine);
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+
+  Engine engine() const { return engine_; }
+  const std::string& url() const { return url_; }
+  std::unique_ptr<Connection> connect() const;
+  // A scratch directory owned by this test (for migration files and such).
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  Engine engine_;
+  std::string url_;
+  std::string pg_name_;
+  std::filesystem::path dir_;
+};
+
+// The server URL from STRATA_TEST_POSTGRES_URL with its database replaced.
+std::string postgres_url_for(const std::string& database);
+
+class EngineTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override { db_ = std::make_unique<TestDatabase>(GetParam()); }
+  void TearDown() override { db_.reset(); }
+  TestDatabase& db() { return *db_; }
+  Engine engine() const { return GetParam(); }
+
+ private:
+  std::unique_ptr<TestDatabase> db_;
+};
+
+// Writes `text` to dir/name, creating directories.
+void write_file(const std::filesystem::path& path, std::string_view text);
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace strata::test
+
+#define STRATA_INSTANTIATE_ENGINES(Suite)                                              \
+  INSTANTIATE_TEST_SUITE_P(Engines, Suite,                                             \
+                           ::testing::Values(::strata::Engine::sqlite, ::strata::Engine::postgres), \
+                           [](const ::testing::TestParamInfo<::strata::Engine>& info) { \
+                             return std::string(::strata::to_string(info.param));       \
+                           })
