@@ -60,6 +60,10 @@ class History {
   // Inserts a row. Call inside the migration's transaction.
   void record(const Migration& m, std::int64_t execution_time_us, bool success,
               std::string_view failure = {});
+  // No-transaction migrations: record(m, 0, false) before the first statement,
+  // then finish() after the last, or mark_failed() naming what failed.
+  void finish(Version version, std::int64_t execution_time_us);
+  void mark_failed(Version version, std::string_view failure);
   // The SQL record() runs, rendered with literals, for `up --sql`.
   std::string record_sql(const Migration& m) const;
   std::string ensure_sql() const;

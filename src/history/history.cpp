@@ -1,1 +1,156 @@
-// stub: to be written
+#include "strata/history.hpp"
+
+#include <fmt/format.h>
+
+#include "strata/connection.hpp"
+#include "strata/error.hpp"
+
+namespace strata {
+
+void validate_identifier(std::string_view name, std::string_view what) {
+  bool ok = !name.empty() && name.size() <= 63 && !(name[0] >= '0' && name[0] <= '9');
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (!ok) {
+    throw Error(ErrorKind::config,
+                fmt::format("invalid {} '{}': use 1 to 63 ASCII letters, digits and '_', "
+                            "not starting with a digit",
+                            what, name));
+  }
+}
+
+namespace {
+
+std::string literal(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '\'';
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+}  // namespace
+
+History::History(Connection& connection, HistoryOptions options)
+    : connection_(connection), options_(std::move(options)) {
+  validate_identifier(options_.table, "history table name");
+  if (connection_.engine() == Engine::postgres) {
+    validate_identifier(options_.schema, "history schema name");
+    qualified_ = Connection::quote_identifier(options_.schema) + "." +
+                 Connection::quote_identifier(options_.table);
+  } else {
+    qualified_ = Connection::quote_identifier(options_.table);
+  }
+}
+
+bool History::exists() {
+  if (connection_.engine() == Engine::sqlite) {
+    return !connection_.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
+                              {options_.table})
+                .rows.empty();
+  }
+  return !connection_.query("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $2",
+                            {options_.schema, options_.table})
+              .rows.empty();
+}
+
+std::string History::ensure_sql() const {
+  if (connection_.engine() == Engine::sqlite) {
+    return fmt::format(
+        "CREATE TABLE IF NOT EXISTS {} (\n"
+        "  version INTEGER PRIMARY KEY,\n"
+        "  description TEXT NOT NULL,\n"
+        "  checksum TEXT NOT NULL,\n"
+        "  applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),\n"
+        "  execution_time_us INTEGER NOT NULL,\n"
+        "  success INTEGER NOT NULL,\n"
+        "  failure TEXT\n"
+        ")",
+        qualified_);
+  }
+  return fmt::format(
+      "CREATE TABLE IF NOT EXISTS {} (\n"
+      "  version BIGINT PRIMARY KEY,\n"
+      "  description TEXT NOT NULL,\n"
+      "  checksum TEXT NOT NULL,\n"
+      "  applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
+      "  execution_time_us BIGINT NOT NULL,\n"
+      "  success BOOLEAN NOT NULL,\n"
+      "  failure TEXT\n"
+      ")",
+      qualified_);
+}
+
+void History::ensure() {
+  if (exists()) return;
+  if (connection_.engine() == Engine::postgres &&
+      connection_.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", {options_.schema})
+          .rows.empty()) {
+    // Only when missing: CREATE SCHEMA IF NOT EXISTS needs the CREATE
+    // privilege on the database even when the schema is already there.
+    connection_.execute("CREATE SCHEMA IF NOT EXISTS " + Connection::quote_identifier(options_.schema));
+  }
+  connection_.execute(ensure_sql());
+}
+
+std::vector<AppliedMigration> History::read() {
+  std::vector<AppliedMigration> out;
+  if (!exists()) return out;
+  const char* applied_at = connection_.engine() == Engine::sqlite
+                               ? "applied_at"
+                               : "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')";
+  auto rows = connection_.query(
+      fmt::format("SELECT version, description, checksum, {}, execution_time_us, success, failure "
+                  "FROM {} ORDER BY version",
+                  applied_at, qualified_));
+  out.reserve(rows.rows.size());
+  for (const auto& r : rows.rows) {
+    AppliedMigration a;
+    a.version = r.get<std::int64_t>(0);
+    a.description = r.get<std::string>(1);
+    a.checksum = r.get<std::string>(2);
+    a.applied_at = r.get<std::string>(3);
+    a.execution_time_us = r.get<std::int64_t>(4);
+    a.success = r.get<bool>(5);
+    a.failure = r.get<std::optional<std::string>>(6).value_or("");
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void History::record(const Migration& m, std::int64_t execution_time_us, bool success,
+                     std::string_view failure) {
+  connection_.execute(
+      fmt::format("INSERT INTO {} (version, description, checksum, execution_time_us, success, failure) "
+                  "VALUES ($1, $2, $3, $4, $5, $6)",
+                  qualified_),
+      {m.version, m.description, m.checksum, execution_time_us, success,
+       failure.empty() ? Value() : Value(failure)});
+}
+
+void History::finish(Version version, std::int64_t execution_time_us) {
+  connection_.execute(
+      fmt::format("UPDATE {} SET success = $1, failure = NULL, execution_time_us = $2 WHERE version = $3",
+                  qualified_),
+      {true, execution_time_us, version});
+}
+
+void History::mark_failed(Version version, std::string_view failure) {
+  connection_.execute(fmt::format("UPDATE {} SET failure = $1 WHERE version = $2", qualified_),
+                      {failure, version});
+}
+
+std::string History::record_sql(const Migration& m) const {
+  return fmt::format(
+      "INSERT INTO {} (version, description, checksum, execution_time_us, success) "
+      "VALUES ({}, {}, {}, 0, {})",
+      qualified_, m.version, literal(m.description), literal(m.checksum),
+      connection_.engine() == Engine::sqlite ? "1" : "true");
+}
+
+}  // namespace strata

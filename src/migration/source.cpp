@@ -1,1 +1,243 @@
-// stub: to be written
+#include "strata/source.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "strata/error.hpp"
+#include "util/utf8.hpp"
+
+namespace strata {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool strip_suffix(std::string_view& s, std::string_view suffix) {
+  if (!s.ends_with(suffix)) return false;
+  s.remove_suffix(suffix.size());
+  return true;
+}
+
+bool is_description_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+}  // namespace
+
+std::optional<FileName> parse_file_name(std::string_view name, std::string* error) {
+  auto fail = [&](std::string why) -> std::optional<FileName> {
+    if (error != nullptr) *error = std::move(why);
+    return std::nullopt;
+  };
+  if (error != nullptr) error->clear();
+  if (name.empty() || name.front() == '.') return std::nullopt;
+
+  FileName out;
+  std::string_view base = name;
+  // Synapse's spelling (.sql.sqlite) first, then ours (.sqlite.sql), then plain.
+  if (strip_suffix(base, ".sql.sqlite")) {
+    out.engine = Engine::sqlite;
+  } else if (strip_suffix(base, ".sql.postgres")) {
+    out.engine = Engine::postgres;
+  } else if (strip_suffix(base, ".sql")) {
+    if (strip_suffix(base, ".sqlite")) out.engine = Engine::sqlite;
+    else if (strip_suffix(base, ".postgres")) out.engine = Engine::postgres;
+  } else {
+    return std::nullopt;  // not a migration file
+  }
+  if (strip_suffix(base, ".up")) {
+    out.explicit_direction = true;
+  } else if (strip_suffix(base, ".down")) {
+    out.explicit_direction = true;
+    out.direction = Direction::down;
+  }
+
+  std::size_t digits = 0;
+  while (digits < base.size() && base[digits] >= '0' && base[digits] <= '9') ++digits;
+  if (digits == 0) {
+    return fail("the name must start with a version number, as in 0001_create_users.sql");
+  }
+  if (digits > 18) return fail("the version has more than 18 digits");
+  if (digits == base.size() || base[digits] != '_') {
+    return fail("the version must be followed by '_' and a description, as in " +
+                std::string(base.substr(0, digits)) + "_create_users.sql");
+  }
+  out.version_text = std::string(base.substr(0, digits));
+  out.version = std::stoll(out.version_text);
+  std::string_view description = base.substr(digits + 1);
+  if (description.empty()) return fail("the description after the version is empty");
+  for (char c : description) {
+    if (c == '.') {
+      return fail("unexpected '" + std::string(description.substr(description.find('.'))) +
+                  "' in the name: after the description only .up/.down and "
+                  ".sqlite/.postgres may precede .sql");
+    }
+    if (!is_description_char(c)) {
+      return fail(std::string("the description may hold letters, digits, '_' and '-', not '") + c +
+                  "'");
+    }
+  }
+  out.description = std::string(description);
+  return out;
+}
+
+namespace {
+
+struct Candidate {
+  FileName name;
+  std::string file;  // file name within the directory
+};
+
+// The files that can supply one version on the engine being loaded.
+struct VersionSlot {
+  std::vector<Candidate> up_generic, up_engine, down_generic, down_engine;
+  std::vector<Candidate> other_engine;  // only checked for description clashes
+};
+
+std::string display_path(const fs::path& dir, const std::string& file) {
+  return (dir / file).lexically_normal().string();
+}
+
+}  // namespace
+
+MigrationSet load_directory(const fs::path& dir, Engine engine) {
+  std::error_code ec;
+  auto status = fs::status(dir, ec);
+  if (ec || !fs::exists(status)) {
+    throw Error(ErrorKind::source, "migration directory '" + dir.string() +
+                                       "' does not exist (give another with --source)");
+  }
+  if (!fs::is_directory(status)) {
+    throw Error(ErrorKind::source, "'" + dir.string() + "' is not a directory");
+  }
+
+  std::vector<std::string> problems;
+  std::map<Version, VersionSlot> slots;
+  std::vector<std::string> files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec)) continue;  // subdirectories are not migrations
+    files.push_back(it->path().filename().string());
+  }
+  if (ec) {
+    throw Error(ErrorKind::source, "cannot read migration directory '" + dir.string() +
+                                       "': " + ec.message());
+  }
+  std::sort(files.begin(), files.end());
+
+  for (const auto& file : files) {
+    std::string why;
+    auto parsed = parse_file_name(file, &why);
+    if (!parsed) {
+      if (!why.empty()) problems.push_back(display_path(dir, file) + ": " + why);
+      continue;
+    }
+    auto& slot = slots[parsed->version];
+    Candidate c{*parsed, file};
+    if (parsed->engine && *parsed->engine != engine) {
+      slot.other_engine.push_back(std::move(c));
+    } else if (parsed->direction == Direction::down) {
+      (parsed->engine ? slot.down_engine : slot.down_generic).push_back(std::move(c));
+    } else {
+      (parsed->engine ? slot.up_engine : slot.up_generic).push_back(std::move(c));
+    }
+  }
+
+  auto read = [&](const Candidate& c, std::string& out) -> bool {
+    std::string path = display_path(dir, c.file);
+    std::ifstream in(dir / c.file, std::ios::binary);
+    if (!in) {
+      problems.push_back(path + ": cannot be read");
+      return false;
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad()) {
+      problems.push_back(path + ": cannot be read");
+      return false;
+    }
+    out = std::move(buffer).str();
+    if (auto bad = util::find_invalid_utf8(out)) {
+      problems.push_back(path + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column) +
+                         ": not valid UTF-8 (byte offset " + std::to_string(bad->offset) + ")");
+      return false;
+    }
+    return true;
+  };
+
+  // Two files fill the same role for this engine: name them both.
+  auto one_of = [&](const std::vector<Candidate>& list) -> const Candidate* {
+    if (list.empty()) return nullptr;
+    for (std::size_t i = 1; i < list.size(); ++i) {
+      problems.push_back("version " + list[0].name.version_text + " is claimed twice: " +
+                         display_path(dir, list[0].file) + " and " +
+                         display_path(dir, list[i].file));
+    }
+    return &list[0];
+  };
+
+  std::vector<Migration> migrations;
+  Version previous = 0;
+  bool has_previous = false;
+  for (auto& [version, slot] : slots) {
+    // An engine variant wins over the generic file on its own engine.
+    const Candidate* up = one_of(slot.up_engine.empty() ? slot.up_generic : slot.up_engine);
+    const Candidate* down = one_of(slot.down_engine.empty() ? slot.down_generic : slot.down_engine);
+
+    // Every file of one version must carry one description, whichever engine.
+    const Candidate* first = nullptr;
+    for (auto* list : {&slot.up_engine, &slot.up_generic, &slot.down_engine, &slot.down_generic,
+                       &slot.other_engine}) {
+      for (const auto& c : *list) {
+        if (first == nullptr) {
+          first = &c;
+        } else if (c.name.description != first->name.description) {
+          problems.push_back("version " + c.name.version_text + " is claimed twice: " +
+                             display_path(dir, first->file) + " and " +
+                             display_path(dir, c.file));
+        }
+      }
+    }
+
+    if (up == nullptr) {
+      if (down != nullptr) {
+        problems.push_back(display_path(dir, down->file) + ": a down migration without its up file (" +
+                           down->name.version_text + "_" + down->name.description + ".up.sql)");
+      }
+      continue;  // only the other engine's files: nothing for this engine
+    }
+    if (down != nullptr && !up->name.explicit_direction) {
+      problems.push_back(display_path(dir, up->file) + ": has a down file (" +
+                         display_path(dir, down->file) + "), so it must be named " +
+                         up->name.version_text + "_" + up->name.description + ".up.sql");
+    }
+
+    Migration m;
+    m.version = version;
+    m.description = up->name.description;
+    m.path = display_path(dir, up->file);
+    if (!read(*up, m.sql)) continue;
+    if (down != nullptr) {
+      m.down_path = display_path(dir, down->file);
+      if (!read(*down, m.down_sql)) continue;
+    }
+    if (has_previous) m.parents.push_back(previous);
+    previous = version;
+    has_previous = true;
+    m.checksum = checksum(m.sql);
+    migrations.push_back(std::move(m));
+  }
+
+  if (!problems.empty()) {
+    std::string message = "the migration source '" + dir.string() + "' has " +
+                          std::to_string(problems.size()) +
+                          (problems.size() == 1 ? " problem:" : " problems:");
+    for (const auto& p : problems) message += "\n  " + p;
+    throw Error(ErrorKind::source, message);
+  }
+  return MigrationSet(std::move(migrations));
+}
+
+}  // namespace strata

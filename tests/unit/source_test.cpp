@@ -1,1 +1,223 @@
-// stub: to be written
+// Versioned file names and directory loading.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include "strata/error.hpp"
+#include "strata/source.hpp"
+
+namespace strata {
+namespace {
+namespace fs = std::filesystem;
+
+TEST(FileName, PlainSequential) {
+  std::string why;
+  auto n = parse_file_name("0001_create_users.sql", &why);
+  ASSERT_TRUE(n) << why;
+  EXPECT_EQ(n->version, 1);
+  EXPECT_EQ(n->version_text, "0001");
+  EXPECT_EQ(n->description, "create_users");
+  EXPECT_EQ(n->direction, Direction::up);
+  EXPECT_FALSE(n->explicit_direction);
+  EXPECT_FALSE(n->engine);
+}
+
+TEST(FileName, TimestampVersion) {
+  auto n = parse_file_name("20250410120000_add-index.sql", nullptr);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->version, 20250410120000);
+  EXPECT_EQ(n->description, "add-index");
+}
+
+TEST(FileName, ReversiblePairAndEngines) {
+  struct Case {
+    const char* name;
+    Direction dir;
+    std::optional<Engine> engine;
+  } cases[] = {
+      {"0002_x.up.sql", Direction::up, std::nullopt},
+      {"0002_x.down.sql", Direction::down, std::nullopt},
+      {"0002_x.sqlite.sql", Direction::up, Engine::sqlite},
+      {"0002_x.postgres.sql", Direction::up, Engine::postgres},
+      {"0002_x.sql.sqlite", Direction::up, Engine::sqlite},
+      {"0002_x.sql.postgres", Direction::up, Engine::postgres},
+      {"0002_x.up.postgres.sql", Direction::up, Engine::postgres},
+      {"0002_x.down.sql.sqlite", Direction::down, Engine::sqlite},
+  };
+  for (const auto& c : cases) {
+    std::string why;
+    auto n = parse_file_name(c.name, &why);
+    ASSERT_TRUE(n) << c.name << ": " << why;
+    EXPECT_EQ(n->direction, c.dir) << c.name;
+    EXPECT_EQ(n->engine, c.engine) << c.name;
+    EXPECT_EQ(n->description, "x") << c.name;
+  }
+}
+
+TEST(FileName, NonMigrationFilesAreIgnoredWithoutError) {
+  for (const char* name : {"README.md", ".gitkeep", ".0001_hidden.sql", "0001_x.sql~", "notes.txt"}) {
+    std::string why = "unset";
+    EXPECT_FALSE(parse_file_name(name, &why)) << name;
+    EXPECT_EQ(why, "") << name;
+  }
+}
+
+TEST(FileName, MalformedSqlNamesExplainWhy) {
+  for (const char* name : {"create_users.sql", "0001.sql", "0001_.sql", "0001-x.sql", "0001_a b.sql",
+                           "0001_x.mysql.sql", "1234567890123456789_x.sql"}) {
+    std::string why;
+    EXPECT_FALSE(parse_file_name(name, &why)) << name;
+    EXPECT_FALSE(why.empty()) << name;
+  }
+}
+
+class SourceDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("strata_source_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+  }
+  std::string load_error(Engine engine = Engine::sqlite) {
+    try {
+      load_directory(dir_, engine);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::source);
+      return e.what();
+    }
+    ADD_FAILURE() << "expected a source error";
+    return {};
+  }
+  fs::path dir_;
+};
+
+TEST_F(SourceDir, OrdersNumericallyAndLinksParents) {
+  write("10_ten.sql", "SELECT 10;");
+  write("9_nine.sql", "SELECT 9;");
+  write("0100_hundred.sql", "SELECT 100;");
+  write("README.md", "not a migration");
+  auto set = load_directory(dir_, Engine::sqlite);
+  ASSERT_EQ(set.all().size(), 3u);
+  EXPECT_EQ(set.all()[0].version, 9);
+  EXPECT_EQ(set.all()[1].version, 10);
+  EXPECT_EQ(set.all()[2].version, 100);
+  EXPECT_TRUE(set.all()[0].parents.empty());
+  EXPECT_EQ(set.all()[1].parents, std::vector<Version>{9});
+  EXPECT_EQ(set.all()[2].parents, std::vector<Version>{10});
+  EXPECT_EQ(set.all()[1].checksum.size(), 96u);
+}
+
+TEST_F(SourceDir, EngineVariantWinsOverGenericOnItsEngine) {
+  write("0001_init.sql", "SELECT 'generic';");
+  write("0001_init.postgres.sql", "SELECT 'pg';");
+  EXPECT_EQ(load_directory(dir_, Engine::postgres).all().at(0).sql, "SELECT 'pg';");
+  EXPECT_EQ(load_directory(dir_, Engine::sqlite).all().at(0).sql, "SELECT 'generic';");
+}
+
+TEST_F(SourceDir, EngineOnlyVersionIsAbsentOnTheOtherEngine) {
+  write("0001_a.sql", "SELECT 1;");
+  write("0002_pg_only.sql.postgres", "SELECT 2;");
+  EXPECT_EQ(load_directory(dir_, Engine::sqlite).all().size(), 1u);
+  EXPECT_EQ(load_directory(dir_, Engine::postgres).all().size(), 2u);
+}
+
+TEST_F(SourceDir, DuplicateVersionNamesBothFiles) {
+  write("0001_a.sql", "SELECT 1;");
+  write("001_b.sql", "SELECT 1;");
+  std::string e = load_error();
+  EXPECT_NE(e.find("0001_a.sql"), std::string::npos) << e;
+  EXPECT_NE(e.find("001_b.sql"), std::string::npos) << e;
+}
+
+TEST_F(SourceDir, SameVersionSpelledTwiceForOneEngine) {
+  write("0001_a.postgres.sql", "SELECT 1;");
+  write("0001_a.sql.postgres", "SELECT 1;");
+  std::string e = load_error(Engine::postgres);
+  EXPECT_NE(e.find("claimed twice"), std::string::npos) << e;
+}
+
+TEST_F(SourceDir, DescriptionsMustAgreeAcrossEngineVariants) {
+  write("0001_a.sql", "SELECT 1;");
+  write("0001_b.postgres.sql", "SELECT 1;");
+  std::string e = load_error(Engine::sqlite);
+  EXPECT_NE(e.find("0001_b.postgres.sql"), std::string::npos) << e;
+}
+
+TEST_F(SourceDir, ReversiblePair) {
+  write("0001_a.up.sql", "CREATE TABLE a (x INT);");
+  write("0001_a.down.sql", "DROP TABLE a;");
+  auto set = load_directory(dir_, Engine::sqlite);
+  ASSERT_EQ(set.all().size(), 1u);
+  EXPECT_TRUE(set.all()[0].reversible());
+  EXPECT_EQ(set.all()[0].down_sql, "DROP TABLE a;");
+}
+
+TEST_F(SourceDir, DownWithoutUpIsAnError) {
+  write("0001_a.down.sql", "DROP TABLE a;");
+  EXPECT_NE(load_error().find("without its up file"), std::string::npos);
+}
+
+TEST_F(SourceDir, PlainFileWithDownMustSayUp) {
+  write("0001_a.sql", "CREATE TABLE a (x INT);");
+  write("0001_a.down.sql", "DROP TABLE a;");
+  EXPECT_NE(load_error().find("0001_a.up.sql"), std::string::npos);
+}
+
+TEST_F(SourceDir, MalformedNameIsAnErrorListingEveryProblem) {
+  write("0001_ok.sql", "SELECT 1;");
+  write("create_users.sql", "SELECT 1;");
+  write("0002_x.foo.sql", "SELECT 1;");
+  std::string e = load_error();
+  EXPECT_NE(e.find("create_users.sql"), std::string::npos) << e;
+  EXPECT_NE(e.find("0002_x.foo.sql"), std::string::npos) << e;
+  EXPECT_NE(e.find("2 problems"), std::string::npos) << e;
+}
+
+TEST_F(SourceDir, InvalidUtf8NamesFileLineAndColumn) {
+  write("0001_bad.sql", "SELECT 1;\nSELECT '\xff';\n");
+  std::string e = load_error();
+  EXPECT_NE(e.find("0001_bad.sql:2:9"), std::string::npos) << e;
+  EXPECT_NE(e.find("UTF-8"), std::string::npos) << e;
+}
+
+TEST_F(SourceDir, MissingDirectory) {
+  try {
+    load_directory(dir_ / "nope", Engine::sqlite);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::source);
+    EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos);
+  }
+}
+
+TEST_F(SourceDir, UnreadableFile) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root can read any file";
+  write("0001_a.sql", "SELECT 1;");
+  fs::permissions(dir_ / "0001_a.sql", fs::perms::none);
+  EXPECT_NE(load_error().find("cannot be read"), std::string::npos);
+}
+
+TEST(Checksum, LineEndingsAndBomDoNotCount) {
+  std::string lf = "CREATE TABLE a (x INT);\nINSERT INTO a VALUES (1);\n";
+  std::string crlf = "CREATE TABLE a (x INT);\r\nINSERT INTO a VALUES (1);\r\n";
+  std::string bom = "\xEF\xBB\xBF" + crlf;
+  EXPECT_EQ(checksum(lf), checksum(crlf));
+  EXPECT_EQ(checksum(lf), checksum(bom));
+  EXPECT_NE(checksum(lf), checksum(lf + " "));
+  EXPECT_NE(checksum("a\rb"), checksum("a\nb"));  // a lone CR is content
+  // SHA-384 of the empty string.
+  EXPECT_EQ(checksum(""),
+            "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b");
+}
+
+}  // namespace
+}  // namespace strata

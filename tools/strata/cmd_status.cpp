@@ -1,1 +1,87 @@
-// stub: to be written
+// strata status: what is applied, pending, changed or missing.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common.hpp"
+#include "strata/error.hpp"
+
+namespace strata::cli {
+namespace {
+
+struct StatusCommand {
+  CommonOptions common;
+};
+
+void run_status(const StatusCommand& cmd) {
+  auto connection = open_database(cmd.common);
+  MigrationSet source = load_source(cmd.common, connection->engine());
+  Migrator migrator(*connection, source, migrator_options(cmd.common));
+  StatusReport report = migrator.status();
+
+  if (cmd.common.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& m : report.migrations) {
+      nlohmann::json j{{"version", m.version},
+                       {"description", m.description},
+                       {"state", to_string(m.state)}};
+      if (m.migration != nullptr && !m.migration->path.empty()) j["file"] = m.migration->path;
+      if (m.applied) {
+        j["applied_at"] = m.applied->applied_at;
+        j["checksum"] = m.applied->checksum;
+        j["execution_time_us"] = m.applied->execution_time_us;
+        if (!m.applied->failure.empty()) j["failure"] = m.applied->failure;
+      }
+      if (m.state == MigrationState::changed) j["source_checksum"] = m.migration->checksum;
+      list.push_back(std::move(j));
+    }
+    print_json({{"database", connection->redacted_url()},
+                {"source", cmd.common.source},
+                {"migrations", list}});
+    return;
+  }
+
+  fmt::print("Database: {}\nSource:   {}\n", connection->redacted_url(), cmd.common.source);
+  if (report.migrations.empty()) {
+    fmt::print("No migrations.\n");
+    return;
+  }
+  std::size_t width = 7;
+  for (const auto& m : report.migrations) width = std::max(width, std::to_string(m.version).size());
+  fmt::print("\n{:<{}}  {:<8}  {:<26}  {}\n", "VERSION", width, "STATE", "APPLIED AT (UTC)", "DESCRIPTION");
+  std::size_t counts[6] = {};
+  for (const auto& m : report.migrations) {
+    ++counts[static_cast<int>(m.state)];
+    std::string at = m.applied ? m.applied->applied_at.substr(0, 19) : "";
+    fmt::print("{:<{}}  {:<8}  {:<26}  {}\n", m.version, width, to_string(m.state), at, m.description);
+  }
+  fmt::print("\n{} applied, {} pending", counts[static_cast<int>(MigrationState::applied)],
+             counts[static_cast<int>(MigrationState::pending)]);
+  for (auto s : {MigrationState::changed, MigrationState::missing, MigrationState::ahead,
+                 MigrationState::dirty}) {
+    if (counts[static_cast<int>(s)] != 0) fmt::print(", {} {}", counts[static_cast<int>(s)], to_string(s));
+  }
+  fmt::print(".\n");
+}
+
+}  // namespace
+
+void setup_status(CLI::App& app) {
+  auto cmd = std::make_shared<StatusCommand>();
+  CLI::App* sub = app.add_subcommand("status", "Show each migration's state: applied, pending, changed, missing, ahead, dirty");
+  add_common_options(*sub, cmd->common);
+  sub->footer(
+      "States:\n"
+      "  applied  recorded, and the file's checksum matches\n"
+      "  pending  in the source, not yet applied\n"
+      "  changed  applied, but the file was edited since\n"
+      "  missing  applied, but no longer in the source\n"
+      "  ahead    applied by newer code (newer than every migration in the source)\n"
+      "  dirty    a no-transaction migration that failed part-way\n\n"
+      "Examples:\n"
+      "  strata status -d sqlite:app.db\n"
+      "  strata status -d postgresql://app@localhost/app --json");
+  sub->callback([cmd] { run_status(*cmd); });
+}
+
+}  // namespace strata::cli

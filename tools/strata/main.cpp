@@ -1,1 +1,61 @@
-int main() { return 0; }
+// strata: the command-line tool. A thin layer over the library: each
+// subcommand lives in its own cmd_*.cpp with an options struct and setup_*.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "common.hpp"
+#include "exit_codes.hpp"
+#include "strata/error.hpp"
+#include "strata/url.hpp"
+
+int main(int argc, char** argv) {
+  using namespace strata::cli;
+  bool json = false;
+  for (int i = 1; i < argc; ++i) json = json || std::strcmp(argv[i], "--json") == 0;
+
+  CLI::App app{"strata: versioned schema migrations for SQLite and PostgreSQL", "strata"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "strata 0.1.0");
+  app.footer(std::string(
+                 "Database URLs: sqlite:path/to.db, sqlite:///abs/path.db, sqlite::memory:,\n"
+                 "postgres://user@host:5432/db (anything libpq accepts). $DATABASE_URL is the default.\n\n") +
+             exit_code_table +
+             "\nExamples:\n"
+             "  strata new create_users\n"
+             "  strata up -d sqlite:app.db\n"
+             "  strata status -d sqlite:app.db --json\n");
+  setup_up(app);
+  setup_status(app);
+  setup_new(app);
+
+  auto fail = [&](ExitCode code, const std::string& kind, const std::string& message) {
+    std::string safe = strata::redact_passwords(message);
+    if (json) {
+      print_json({{"error", {{"kind", kind}, {"message", safe}, {"exit_code", static_cast<int>(code)}}}});
+    }
+    std::fprintf(stderr, "error: %s\n", safe.c_str());
+    return static_cast<int>(code);
+  };
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    if (json) return fail(ExitCode::usage, "usage", e.what());
+    app.exit(e);
+    return static_cast<int>(ExitCode::usage);
+  } catch (const strata::Error& e) {
+    return fail(exit_code_for(e.kind()), strata::to_string(e.kind()), e.what());
+  } catch (const std::exception& e) {
+    return fail(ExitCode::internal, "internal", e.what());
+  }
+  return 0;
+}

@@ -1,0 +1,2 @@
+DELETE FROM users WHERE name = 'demo';
+DROP TABLE tags;

@@ -1,0 +1,1 @@
+CREATE VIEW user_total AS SELECT count(*) AS n FROM users;

@@ -1,0 +1,58 @@
+// tools/strata/exit_codes.hpp: the CLI's exit codes, one per failure class.
+// Documented in the README and in `strata --help`; scripts depend on them, so
+// never renumber.
+#pragma once
+
+#include "strata/error.hpp"
+
+namespace strata::cli {
+
+enum class ExitCode : int {
+  ok = 0,
+  usage = 2,         // bad arguments or options
+  config = 3,        // bad configuration or URL
+  source = 4,        // broken migration source (bad name, duplicate, unreadable, unsplittable)
+  connection = 5,    // database unreachable or login refused
+  sql = 6,           // a migration statement failed (rolled back unless no-transaction)
+  validation = 7,    // history disagrees with the source (changed or missing migrations)
+  incompatible = 8,  // the database is newer than this code supports
+  dirty = 9,         // a no-transaction migration failed part-way: run `strata repair`
+  lock_timeout = 10, // another migrator held the lock too long
+  io = 11,           // a local file could not be read or written
+  internal = 70,     // a bug in strata
+};
+
+inline ExitCode exit_code_for(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::usage: return ExitCode::usage;
+    case ErrorKind::config: return ExitCode::config;
+    case ErrorKind::source: return ExitCode::source;
+    case ErrorKind::connection: return ExitCode::connection;
+    case ErrorKind::sql: return ExitCode::sql;
+    case ErrorKind::validation: return ExitCode::validation;
+    case ErrorKind::incompatible: return ExitCode::incompatible;
+    case ErrorKind::dirty: return ExitCode::dirty;
+    case ErrorKind::lock_timeout: return ExitCode::lock_timeout;
+    case ErrorKind::io: return ExitCode::io;
+    case ErrorKind::internal: return ExitCode::internal;
+  }
+  return ExitCode::internal;
+}
+
+// The table printed in `strata --help` and kept in the README.
+inline constexpr const char* exit_code_table =
+    "Exit codes:\n"
+    "  0   success\n"
+    "  2   usage: bad arguments or options\n"
+    "  3   config: bad configuration or database URL\n"
+    "  4   source: broken migration source (bad file name, duplicate version, unreadable file)\n"
+    "  5   connection: database unreachable or login refused\n"
+    "  6   sql: a migration statement failed\n"
+    "  7   validation: an applied migration was changed or is missing\n"
+    "  8   incompatible: the database is newer than this code supports\n"
+    "  9   dirty: a no-transaction migration failed part-way (see `strata repair`)\n"
+    "  10  lock timeout: another migrator held the lock too long\n"
+    "  11  io: a local file could not be read or written\n"
+    "  70  internal error\n";
+
+}  // namespace strata::cli
