@@ -8,8 +8,11 @@
 //     applied_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
 //     execution_time_us  BIGINT NOT NULL,    -- microseconds
 //     success            BOOLEAN NOT NULL,   -- false: started, not finished (dirty)
-//     failure            TEXT                -- for a dirty row: what failed
+//     failure            TEXT,               -- for a dirty row: what failed
+//     compat_floor       BIGINT              -- set by a breaking / compatible-with migration
 //   )
+// The database's compatibility floor is the largest compat_floor recorded:
+// code whose newest migration is below it must not use the database.
 // The schema (PostgreSQL only) and table names are identifiers validated by
 // validate_identifier() and always quoted when built into SQL.
 #pragma once
@@ -38,7 +41,11 @@ struct AppliedMigration {
   std::int64_t execution_time_us = 0;
   bool success = true;
   std::string failure;
+  std::optional<Version> compat_floor;
 };
+
+// The largest compat_floor in `history`, if any migration set one.
+std::optional<Version> compat_floor(const std::vector<AppliedMigration>& history);
 
 // Throws Error{ErrorKind::config} unless `name` is 1-63 bytes of ASCII letters,
 // digits and '_', not starting with a digit. `what` names it in the message.
@@ -59,13 +66,15 @@ class History {
   std::vector<AppliedMigration> read();
   // Inserts a row. Call inside the migration's transaction.
   void record(const Migration& m, std::int64_t execution_time_us, bool success,
-              std::string_view failure = {});
+              std::optional<Version> compat_floor, std::string_view failure = {});
+  // Removes a row (a reverted migration, or `repair --forget`).
+  void remove(Version version);
   // No-transaction migrations: record(m, 0, false) before the first statement,
-  // then finish() after the last, or mark_failed() naming what failed.
+  // then finish() after the last, or mark_dirty() naming what failed.
   void finish(Version version, std::int64_t execution_time_us);
-  void mark_failed(Version version, std::string_view failure);
+  void mark_dirty(Version version, std::string_view failure);
   // The SQL record() runs, rendered with literals, for `up --sql`.
-  std::string record_sql(const Migration& m) const;
+  std::string record_sql(const Migration& m, std::optional<Version> compat_floor) const;
   std::string ensure_sql() const;
 
  private:

@@ -46,8 +46,13 @@ struct Migration {
   MigrationFunction down;
   bool code_transactional = true;
 
-  // Hex SHA-384 of the normalised up script (see checksum.hpp).
+  // Hex SHA-384 of the normalised up script (see checksum()). Code
+  // migrations choose their own (strata::UpgradeTable documents its rule).
   std::string checksum;
+
+  // Code migrations only: the compatibility floor they set (SQL files declare
+  // it with "-- strata: breaking" / "-- strata: compatible-with N").
+  std::optional<Version> compat_floor;
 
   bool reversible() const { return !down_path.empty() || static_cast<bool>(down); }
 };

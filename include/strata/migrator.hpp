@@ -1,16 +1,26 @@
-// strata/migrator.hpp: what `strata up` and `strata status` do, as a library.
+// strata/migrator.hpp: what `strata up/down/status/validate/repair` do, as a
+// library.
 //
-// A Migrator borrows a connection and a migration set; it is not thread-safe.
-// Every migration runs in its own transaction together with its history row,
-// so a failure leaves the database at the boundary after the last migration
-// that succeeded.
+// A Migrator borrows a connection and a migration set (both must outlive it);
+// it is not thread-safe. Every transactional migration runs in its own
+// transaction together with its history row, so a failure leaves the
+// database at the boundary after the last migration that succeeded.
+//
+// Writers (up, down, repair) first take the migration lock (see LockOptions),
+// then re-read the history, so concurrent migrators apply each migration
+// exactly once.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "strata/error.hpp"
 #include "strata/history.hpp"
 #include "strata/migration.hpp"
 #include "strata/plan.hpp"
@@ -19,8 +29,42 @@ namespace strata {
 
 class Connection;
 
+// The lock that serialises migrators on one database.
+//
+// PostgreSQL: a session-level advisory lock. Its key is the first 8 bytes
+// (big-endian, as a signed 64-bit integer) of
+//   SHA-384("strata-migrate\0" + current_database() + "\0" + schema + "\0" + table)
+// where schema and table are the history table's, so two applications with
+// separate history tables in one database do not block each other.
+// SQLite: an exclusive flock(2) on "<database file>.strata-lock" (created
+// 0600 beside the database); the kernel releases it when the process dies, so
+// a crash never leaves a stale lock. In-memory databases need no lock.
+struct LockOptions {
+  enum class Mode {
+    wait,  // PostgreSQL: pg_advisory_lock under lock_timeout. SQLite: poll.
+    poll,  // pg_try_advisory_lock with exponential backoff (10 ms .. 1 s):
+           // holds no snapshot while waiting, so CREATE INDEX CONCURRENTLY
+           // in other sessions is not stalled by a waiting migrator.
+  };
+  Mode mode = Mode::wait;
+  std::chrono::milliseconds timeout{60000};
+};
+
 struct MigratorOptions {
   HistoryOptions history;
+  LockOptions lock;
+  // Old checksums accepted for an applied migration that was edited on
+  // purpose (MAS's allow-list): version -> hex SHA-384 values.
+  std::map<Version, std::set<std::string>> allowed_checksums;
+  // Applied migrations that may be missing from the source.
+  std::set<Version> allowed_missing;
+  // Accept every missing migration (--ignore-missing).
+  bool ignore_missing = false;
+  // Use a database whose compatibility floor is above this code's newest
+  // migration (--allow-unsupported). A warning is still reported.
+  bool allow_unsupported = false;
+  // Receives warnings (an override in effect, an allow-listed checksum).
+  std::function<void(std::string_view)> on_warning;
 };
 
 struct AppliedStep {
@@ -39,24 +83,81 @@ struct UpResult {
   std::vector<AppliedStep> applied;
 };
 
+struct DownOptions {
+  // Revert this many of the newest applied migrations (default 1) ...
+  int steps = 1;
+  // ... or every applied migration above this version (0 = all). Wins over steps.
+  std::optional<Version> target;
+  std::function<void(const AppliedStep&)> on_reverted;
+};
+
+struct DownResult {
+  std::vector<AppliedStep> reverted;
+};
+
 struct StatusReport {
   std::vector<MigrationStatus> migrations;
   bool history_exists = false;
+  Version code_latest = 0;                 // newest migration this code knows
+  std::optional<Version> compat_floor;     // the database's floor, if any
+};
+
+// The outcome of validation: every problem found, not just the first.
+struct ValidationReport {
+  StatusReport status;
+  std::vector<std::string> errors;    // changed, missing, dirty, incompatible
+  std::vector<std::string> warnings;  // allow-listed or overridden problems
+  ErrorKind kind = ErrorKind::validation;  // the kind of the first error
+  bool ok() const { return errors.empty(); }
+  // Throws Error{kind} listing every error; does nothing when ok().
+  void throw_if_failed() const;
 };
 
 class Migrator {
  public:
   Migrator(Connection& connection, const MigrationSet& source, MigratorOptions options = {});
 
+  // Reads only. An absent history table reads as an empty history.
   StatusReport status();
 
-  // Applies pending migrations in plan order. Throws strata::Error on the
+  // Checks the history against the source without writing: changed files
+  // (unless allow-listed), missing migrations (unless allow-listed or
+  // ignored), a dirty migration, and a compatibility floor above this code's
+  // newest migration (unless allow_unsupported). Pending migrations are not
+  // an error here (see pending()).
+  ValidationReport validate();
+
+  // What up() would apply, in order, without taking the lock or writing.
+  std::vector<const Migration*> plan(const UpOptions& options = {});
+  // The complete script up() would run, with transaction boundaries and the
+  // history bookkeeping (`strata up --sql`). Reads the history only.
+  std::string script(const UpOptions& options = {});
+
+  // Takes the lock, validates (throwing as ValidationReport::throw_if_failed),
+  // and applies pending migrations in plan order. Throws strata::Error on the
   // first failure, with the file, line, column, statement and engine code of
   // the failing statement; migrations before it stay applied.
   UpResult up(const UpOptions& options = {});
 
+  // Takes the lock and reverts applied migrations, newest first, each with
+  // its down script and the removal of its history row in one transaction.
+  // Before reverting anything, checks that every migration in range is in
+  // the source and reversible (Error{usage} naming those that are not).
+  DownResult down(const DownOptions& options = {});
+
+  // Repairs a dirty migration (`strata repair`): forget() removes its record,
+  // for when the user undid its partial effects; mark_applied() records it as
+  // applied, for when the user finished it by hand. Error{usage} unless the
+  // version is recorded as dirty.
+  void repair_forget(Version version);
+  void repair_mark_applied(Version version);
+
  private:
+  void warn(std::string_view message) const;
+  ValidationReport validate_history(const std::vector<AppliedMigration>& history,
+                                    bool history_exists) const;
   void apply(const Migration& m, History& history, AppliedStep& step);
+  void revert(const Migration& m, History& history, AppliedStep& step);
 
   Connection& connection_;
   const MigrationSet& source_;

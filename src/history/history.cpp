@@ -69,7 +69,8 @@ std::string History::ensure_sql() const {
         "  applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),\n"
         "  execution_time_us INTEGER NOT NULL,\n"
         "  success INTEGER NOT NULL,\n"
-        "  failure TEXT\n"
+        "  failure TEXT,\n"
+        "  compat_floor INTEGER\n"
         ")",
         qualified_);
   }
@@ -81,7 +82,8 @@ std::string History::ensure_sql() const {
       "  applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
       "  execution_time_us BIGINT NOT NULL,\n"
       "  success BOOLEAN NOT NULL,\n"
-      "  failure TEXT\n"
+      "  failure TEXT,\n"
+      "  compat_floor BIGINT\n"
       ")",
       qualified_);
 }
@@ -105,7 +107,8 @@ std::vector<AppliedMigration> History::read() {
                                ? "applied_at"
                                : "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')";
   auto rows = connection_.query(
-      fmt::format("SELECT version, description, checksum, {}, execution_time_us, success, failure "
+      fmt::format("SELECT version, description, checksum, {}, execution_time_us, success, failure, "
+                  "compat_floor "
                   "FROM {} ORDER BY version",
                   applied_at, qualified_));
   out.reserve(rows.rows.size());
@@ -118,19 +121,32 @@ std::vector<AppliedMigration> History::read() {
     a.execution_time_us = r.get<std::int64_t>(4);
     a.success = r.get<bool>(5);
     a.failure = r.get<std::optional<std::string>>(6).value_or("");
+    a.compat_floor = r.get<std::optional<std::int64_t>>(7);
     out.push_back(std::move(a));
   }
   return out;
 }
 
 void History::record(const Migration& m, std::int64_t execution_time_us, bool success,
-                     std::string_view failure) {
+                     std::optional<Version> compat_floor, std::string_view failure) {
   connection_.execute(
-      fmt::format("INSERT INTO {} (version, description, checksum, execution_time_us, success, failure) "
-                  "VALUES ($1, $2, $3, $4, $5, $6)",
+      fmt::format("INSERT INTO {} (version, description, checksum, execution_time_us, success, failure, "
+                  "compat_floor) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                   qualified_),
       {m.version, m.description, m.checksum, execution_time_us, success,
-       failure.empty() ? Value() : Value(failure)});
+       failure.empty() ? Value() : Value(failure), Value(compat_floor)});
+}
+
+void History::remove(Version version) {
+  connection_.execute(fmt::format("DELETE FROM {} WHERE version = $1", qualified_), {version});
+}
+
+std::optional<Version> compat_floor(const std::vector<AppliedMigration>& history) {
+  std::optional<Version> floor;
+  for (const auto& a : history) {
+    if (a.compat_floor && (!floor || *a.compat_floor > *floor)) floor = a.compat_floor;
+  }
+  return floor;
 }
 
 void History::finish(Version version, std::int64_t execution_time_us) {
@@ -140,17 +156,18 @@ void History::finish(Version version, std::int64_t execution_time_us) {
       {true, execution_time_us, version});
 }
 
-void History::mark_failed(Version version, std::string_view failure) {
-  connection_.execute(fmt::format("UPDATE {} SET failure = $1 WHERE version = $2", qualified_),
-                      {failure, version});
+void History::mark_dirty(Version version, std::string_view failure) {
+  connection_.execute(fmt::format("UPDATE {} SET success = $1, failure = $2 WHERE version = $3", qualified_),
+                      {false, failure, version});
 }
 
-std::string History::record_sql(const Migration& m) const {
+std::string History::record_sql(const Migration& m, std::optional<Version> compat_floor) const {
   return fmt::format(
-      "INSERT INTO {} (version, description, checksum, execution_time_us, success) "
-      "VALUES ({}, {}, {}, 0, {})",
+      "INSERT INTO {} (version, description, checksum, execution_time_us, success, compat_floor) "
+      "VALUES ({}, {}, {}, 0, {}, {})",
       qualified_, m.version, literal(m.description), literal(m.checksum),
-      connection_.engine() == Engine::sqlite ? "1" : "true");
+      connection_.engine() == Engine::sqlite ? "1" : "true",
+      compat_floor ? std::to_string(*compat_floor) : "NULL");
 }
 
 }  // namespace strata

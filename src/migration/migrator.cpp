@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "migration/lock.hpp"
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
 #include "strata/sql/splitter.hpp"
@@ -18,8 +21,8 @@ std::int64_t micros_since(Clock::time_point start) {
 
 // The file position of byte `offset` inside statement `s` (the engine's error
 // offset), or of the statement's start when the engine gave none.
-SourcePosition position_of(const Migration& m, const sql::Statement& s, int index, int offset) {
-  SourcePosition p{m.path, s.line, s.column, index};
+SourcePosition position_of(const std::string& file, const sql::Statement& s, int index, int offset) {
+  SourcePosition p{file, s.line, s.column, index};
   if (offset <= 0 || static_cast<std::size_t>(offset) > s.text.size()) return p;
   for (int i = 0; i < offset; ++i) {
     if (s.text[i] == '\n') {
@@ -32,16 +35,18 @@ SourcePosition position_of(const Migration& m, const sql::Statement& s, int inde
   return p;
 }
 
-sql::Script parse_or_throw(const Migration& m, Engine engine) {
-  sql::Script script = sql::parse_script(m.sql, engine);
+sql::Script parse_or_throw(const std::string& file, const std::string& text, Engine engine) {
+  sql::Script script = sql::parse_script(text, engine);
   if (!script.ok()) {
-    std::string message = "cannot split " + m.path + ":";
+    std::string message = "cannot split " + file + ":";
+    const sql::Diagnostic* first = nullptr;
     for (const auto& d : script.diagnostics) {
-      if (d.severity == sql::Diagnostic::Severity::error) message += "\n" + sql::render(d, m.path, m.sql);
+      if (d.severity != sql::Diagnostic::Severity::error) continue;
+      if (first == nullptr) first = &d;
+      message += "\n" + sql::render(d, file, text);
     }
     Error e(ErrorKind::source, message);
-    const auto& first = script.diagnostics.front();
-    e.at(SourcePosition{m.path, first.line, first.column, 0});
+    e.at(SourcePosition{file, first->line, first->column, 0});
     throw e;
   }
   return script;
@@ -49,17 +54,24 @@ sql::Script parse_or_throw(const Migration& m, Engine engine) {
 
 // Runs every statement; on failure rethrows the engine's error with the
 // statement's file position.
-void run_statements(Connection& c, const Migration& m, const sql::Script& script) {
+void run_statements(Connection& c, const std::string& file, const sql::Script& script) {
   int index = 0;
   for (const auto& s : script.statements) {
     ++index;
     try {
       c.execute(s.text);
     } catch (Error& e) {
-      e.at(position_of(m, s, index, e.sql_offset()));
+      e.at(position_of(file, s, index, e.sql_offset()));
       throw;
     }
   }
+}
+
+// The compatibility floor a migration sets, from its directives.
+std::optional<Version> floor_of(const Migration& m, const sql::Directives& d) {
+  if (d.breaking) return m.version;
+  if (d.compatible_with) return static_cast<Version>(*d.compatible_with);
+  return m.compat_floor;
 }
 
 std::string describe(const Migration& m) {
@@ -67,10 +79,42 @@ std::string describe(const Migration& m) {
                                       : fmt::format("code migration {} ({})", m.version, m.description);
 }
 
+// Runs a code migration's function, turning foreign exceptions into Error.
+void run_code(const MigrationFunction& f, Connection& c, const Migration& m) {
+  try {
+    f(c, c.engine());
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::sql, fmt::format("code migration {} threw: {}", m.version, e.what()));
+  }
+}
+
+std::string history_lock_hint(const Version v) {
+  return fmt::format(
+      "Undo or finish its effects by hand, then run `strata repair --forget {0}` (if you undid "
+      "them) or `strata repair --mark-applied {0}` (if you finished them).",
+      v);
+}
+
 }  // namespace
+
+void ValidationReport::throw_if_failed() const {
+  if (ok()) return;
+  std::string message;
+  for (const auto& e : errors) {
+    if (!message.empty()) message += "\n";
+    message += e;
+  }
+  throw Error(kind, message);
+}
 
 Migrator::Migrator(Connection& connection, const MigrationSet& source, MigratorOptions options)
     : connection_(connection), source_(source), options_(std::move(options)) {}
+
+void Migrator::warn(std::string_view message) const {
+  if (options_.on_warning) options_.on_warning(message);
+}
 
 StatusReport Migrator::status() {
   History history(connection_, options_.history);
@@ -79,34 +123,127 @@ StatusReport Migrator::status() {
   std::vector<AppliedMigration> applied;
   if (report.history_exists) applied = history.read();
   report.migrations = compare(source_, applied);
+  report.code_latest = source_.latest();
+  report.compat_floor = compat_floor(applied);
   return report;
 }
 
-UpResult Migrator::up(const UpOptions& options) {
-  History history(connection_, options_.history);
-  history.ensure();
-  std::vector<AppliedMigration> applied = history.read();
+ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>& applied,
+                                            bool history_exists) const {
+  ValidationReport r;
+  r.status.history_exists = history_exists;
+  r.status.migrations = compare(source_, applied);
+  r.status.code_latest = source_.latest();
+  r.status.compat_floor = compat_floor(applied);
+  auto error = [&](ErrorKind kind, std::string message) {
+    if (r.errors.empty()) r.kind = kind;
+    r.errors.push_back(std::move(message));
+  };
 
-  for (const auto& st : compare(source_, applied)) {
-    if (st.state == MigrationState::dirty) {
-      throw Error(ErrorKind::dirty,
-                  fmt::format("migration {} ({}) failed part-way and left the database dirty: {}\n"
-                              "Undo or finish its effects by hand, then run `strata repair --forget {}` "
-                              "or `strata repair --mark-applied {}`.",
-                              st.version, st.description, st.applied->failure, st.version, st.version));
-    }
-    if (st.state == MigrationState::changed) {
-      throw Error(ErrorKind::validation,
-                  fmt::format("{} was changed after it was applied: the database recorded checksum {} "
-                              "but the file now has {}",
-                              st.migration->path, st.applied->checksum, st.migration->checksum));
-    }
-    if (st.state == MigrationState::missing) {
-      throw Error(ErrorKind::validation,
-                  fmt::format("migration {} ({}) is applied but missing from the source",
-                              st.version, st.description));
+  // Incompatibility first: with a database newer than the code, the other
+  // findings (missing/ahead migrations) are symptoms of it.
+  if (r.status.compat_floor && *r.status.compat_floor > r.status.code_latest) {
+    std::string message = fmt::format(
+        "the database needs code that knows migration {} or newer (its compatibility floor), but this "
+        "code's newest migration is {}; upgrade the code, or pass --allow-unsupported to use it anyway",
+        *r.status.compat_floor, r.status.code_latest);
+    if (options_.allow_unsupported) {
+      r.warnings.push_back("allowed by --allow-unsupported: " + message);
+    } else {
+      error(ErrorKind::incompatible, message);
     }
   }
+
+  for (auto& st : r.status.migrations) {
+    switch (st.state) {
+      case MigrationState::dirty:
+        error(ErrorKind::dirty,
+              fmt::format("migration {} ({}) failed part-way and left the database dirty: {}\n{}", st.version,
+                          st.description, st.applied->failure, history_lock_hint(st.version)));
+        break;
+      case MigrationState::changed: {
+        auto allowed = options_.allowed_checksums.find(st.version);
+        if (allowed != options_.allowed_checksums.end() && allowed->second.count(st.applied->checksum) != 0) {
+          r.warnings.push_back(fmt::format("{} differs from what was applied, accepted by the checksum allow-list",
+                                           st.migration->path));
+          st.state = MigrationState::applied;
+          break;
+        }
+        error(ErrorKind::validation,
+              fmt::format("{} was changed after it was applied: the database recorded checksum {} but the "
+                          "file now has checksum {}; restore the file, or allow the old checksum",
+                          st.migration->path, st.applied->checksum, st.migration->checksum));
+        break;
+      }
+      case MigrationState::missing:
+        if (options_.ignore_missing || options_.allowed_missing.count(st.version) != 0) {
+          r.warnings.push_back(fmt::format("migration {} ({}) is applied but missing from the source (allowed)",
+                                           st.version, st.description));
+          break;
+        }
+        error(ErrorKind::validation,
+              fmt::format("migration {} ({}) is applied but missing from the source; restore its file, or "
+                          "pass --ignore-missing",
+                          st.version, st.description));
+        break;
+      default:
+        break;
+    }
+  }
+  return r;
+}
+
+ValidationReport Migrator::validate() {
+  History history(connection_, options_.history);
+  bool exists = history.exists();
+  auto report = validate_history(exists ? history.read() : std::vector<AppliedMigration>{}, exists);
+  for (const auto& w : report.warnings) warn(w);
+  return report;
+}
+
+std::vector<const Migration*> Migrator::plan(const UpOptions& options) {
+  History history(connection_, options_.history);
+  bool exists = history.exists();
+  auto applied = exists ? history.read() : std::vector<AppliedMigration>{};
+  validate_history(applied, exists).throw_if_failed();
+  return plan_up(source_, applied, options.target);
+}
+
+std::string Migrator::script(const UpOptions& options) {
+  History history(connection_, options_.history);
+  const Engine engine = connection_.engine();
+  std::string out;
+  if (!history.exists()) out += history.ensure_sql() + ";\n";
+  for (const Migration* m : plan(options)) {
+    out += fmt::format("\n-- {} {}: {}\n", m->version, m->description, describe(*m));
+    if (m->kind == MigrationKind::code) {
+      out += "-- (a C++ code migration: its statements are not known in advance)\n";
+      out += history.record_sql(*m, m->compat_floor) + ";\n";
+      continue;
+    }
+    sql::Script s = parse_or_throw(m->path, m->sql, engine);
+    auto floor = floor_of(*m, s.directives);
+    if (s.directives.no_transaction) {
+      out += "-- no-transaction: runs statement by statement; history marks it started first\n";
+    } else {
+      out += engine == Engine::sqlite ? "BEGIN IMMEDIATE;\n" : "BEGIN;\n";
+    }
+    for (const auto& st : s.statements) out += st.text + ";\n";
+    out += history.record_sql(*m, floor) + ";\n";
+    if (!s.directives.no_transaction) out += "COMMIT;\n";
+  }
+  return out;
+}
+
+UpResult Migrator::up(const UpOptions& options) {
+  MigrationLock lock(connection_, options_.history, options_.lock);
+  History history(connection_, options_.history);
+  history.ensure();
+  // Read after taking the lock: another migrator may just have finished.
+  std::vector<AppliedMigration> applied = history.read();
+  auto report = validate_history(applied, true);
+  for (const auto& w : report.warnings) warn(w);
+  report.throw_if_failed();
 
   UpResult result;
   for (const Migration* m : plan_up(source_, applied, options.target)) {
@@ -122,49 +259,158 @@ void Migrator::apply(const Migration& m, History& history, AppliedStep& step) {
   const Engine engine = connection_.engine();
   const auto start = Clock::now();
   try {
-    if (m.kind == MigrationKind::code) {
-      if (m.code_transactional) {
-        Transaction tx(connection_);
-        m.up(connection_, engine);
-        history.record(m, micros_since(start), true);
-        tx.commit();
+    bool transactional = m.code_transactional;
+    std::optional<sql::Script> script;
+    std::optional<Version> floor = m.compat_floor;
+    if (m.kind == MigrationKind::sql) {
+      script = parse_or_throw(m.path, m.sql, engine);
+      transactional = !script->directives.no_transaction;
+      floor = floor_of(m, script->directives);
+    }
+    auto body = [&] {
+      if (script) {
+        run_statements(connection_, m.path, *script);
       } else {
-        history.record(m, 0, false);
-        try {
-          m.up(connection_, engine);
-        } catch (const std::exception& e) {
-          history.mark_failed(m.version, e.what());
-          throw;
-        }
-        history.finish(m.version, micros_since(start));
+        run_code(m.up, connection_, m);
       }
+    };
+    if (transactional) {
+      Transaction tx(connection_);
+      body();
+      history.record(m, micros_since(start), true, floor);
+      tx.commit();
     } else {
-      sql::Script script = parse_or_throw(m, engine);
-      if (!script.directives.no_transaction) {
-        Transaction tx(connection_);
-        run_statements(connection_, m, script);
-        history.record(m, micros_since(start), true);
-        tx.commit();
-      } else {
-        // Outside a transaction: the history says "started" first, so a
-        // failure or crash part-way leaves a visible dirty record.
-        history.record(m, 0, false);
-        try {
-          run_statements(connection_, m, script);
-        } catch (const Error& e) {
-          const auto& p = e.position();
-          history.mark_failed(m.version, fmt::format("statement {} at {}:{}:{}: {}", p.statement,
-                                                     p.file, p.line, p.column, e.engine_message()));
-          throw;
-        }
-        history.finish(m.version, micros_since(start));
+      // Outside a transaction: the history says "started" first, so a
+      // failure or crash part-way leaves a visible dirty record.
+      history.record(m, 0, false, floor, "started; did not finish");
+      try {
+        body();
+      } catch (const Error& e) {
+        const auto& p = e.position();
+        std::string where = p.line > 0 ? fmt::format("statement {} at {}:{}:{}: ", p.statement, p.file, p.line, p.column)
+                                       : std::string();
+        history.mark_dirty(m.version, where + (e.engine_message().empty() ? e.what() : e.engine_message()));
+        throw;
       }
+      history.finish(m.version, micros_since(start));
     }
   } catch (Error& e) {
     e.context(fmt::format("migration {} ({}) failed", m.version, describe(m)));
     throw;
   }
   step.duration = std::chrono::microseconds(micros_since(start));
+}
+
+DownResult Migrator::down(const DownOptions& options) {
+  MigrationLock lock(connection_, options_.history, options_.lock);
+  History history(connection_, options_.history);
+  std::vector<AppliedMigration> applied = history.read();
+  auto report = validate_history(applied, true);
+  for (const auto& w : report.warnings) warn(w);
+  report.throw_if_failed();
+
+  // Newest first.
+  std::vector<const AppliedMigration*> range;
+  if (options.target) {
+    if (*options.target != 0 &&
+        std::none_of(applied.begin(), applied.end(), [&](const auto& a) { return a.version == *options.target; })) {
+      throw Error(ErrorKind::usage, fmt::format("target version {} is not applied (use 0 to revert everything)",
+                                                *options.target));
+    }
+    for (auto it = applied.rbegin(); it != applied.rend() && it->version > *options.target; ++it) range.push_back(&*it);
+  } else {
+    if (options.steps < 0) throw Error(ErrorKind::usage, "--steps must not be negative");
+    for (auto it = applied.rbegin(); it != applied.rend() && static_cast<int>(range.size()) < options.steps; ++it) {
+      range.push_back(&*it);
+    }
+  }
+
+  std::vector<std::string> problems;
+  for (const auto* a : range) {
+    const Migration* m = source_.find(a->version);
+    if (m == nullptr) {
+      problems.push_back(fmt::format("migration {} ({}) is not in the source", a->version, a->description));
+    } else if (!m->reversible()) {
+      problems.push_back(fmt::format("{} has no down migration ({}_{}.down.sql)", describe(*m), a->version,
+                                     m->description));
+    }
+  }
+  if (!problems.empty()) {
+    std::string message = "cannot revert: nothing was changed because";
+    for (const auto& p : problems) message += "\n  " + p;
+    throw Error(ErrorKind::usage, message);
+  }
+
+  DownResult result;
+  for (const auto* a : range) {
+    const Migration& m = *source_.find(a->version);
+    AppliedStep step{m.version, m.description, {}};
+    revert(m, history, step);
+    result.reverted.push_back(step);
+    if (options.on_reverted) options.on_reverted(step);
+  }
+  return result;
+}
+
+void Migrator::revert(const Migration& m, History& history, AppliedStep& step) {
+  const auto start = Clock::now();
+  try {
+    bool transactional = m.code_transactional;
+    std::optional<sql::Script> script;
+    if (m.kind == MigrationKind::sql) {
+      script = parse_or_throw(m.down_path, m.down_sql, connection_.engine());
+      transactional = !script->directives.no_transaction;
+    }
+    auto body = [&] {
+      if (script) {
+        run_statements(connection_, m.down_path, *script);
+      } else {
+        run_code(m.down, connection_, m);
+      }
+    };
+    if (transactional) {
+      Transaction tx(connection_);
+      body();
+      history.remove(m.version);
+      tx.commit();
+    } else {
+      history.mark_dirty(m.version, "reverting with its down script; did not finish");
+      body();
+      history.remove(m.version);
+    }
+  } catch (Error& e) {
+    e.context(fmt::format("reverting migration {} ({}) failed", m.version,
+                          m.kind == MigrationKind::sql ? m.down_path : describe(m)));
+    throw;
+  }
+  step.duration = std::chrono::microseconds(micros_since(start));
+}
+
+void Migrator::repair_forget(Version version) {
+  MigrationLock lock(connection_, options_.history, options_.lock);
+  History history(connection_, options_.history);
+  for (const auto& a : history.read()) {
+    if (a.version != version) continue;
+    if (a.success) {
+      throw Error(ErrorKind::usage, fmt::format("migration {} is applied, not dirty: nothing to repair "
+                                                "(use `strata down` to revert it)", version));
+    }
+    history.remove(version);
+    return;
+  }
+  throw Error(ErrorKind::usage, fmt::format("migration {} is not recorded in the history", version));
+}
+
+void Migrator::repair_mark_applied(Version version) {
+  MigrationLock lock(connection_, options_.history, options_.lock);
+  History history(connection_, options_.history);
+  for (const auto& a : history.read()) {
+    if (a.version != version) continue;
+    if (a.success) throw Error(ErrorKind::usage, fmt::format("migration {} is already applied", version));
+    history.finish(version, a.execution_time_us);
+    return;
+  }
+  throw Error(ErrorKind::usage, fmt::format("migration {} is not recorded in the history", version));
 }
 
 }  // namespace strata

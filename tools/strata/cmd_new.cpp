@@ -47,7 +47,8 @@ void write_new_file(const fs::path& path, const std::string& text) {
   }
 }
 
-void run_new(const NewCommand& cmd) {
+void run_new(NewCommand& cmd) {
+  apply_config(cmd.common);
   std::string description = sanitize(cmd.description);
   if (description.empty()) {
     throw Error(ErrorKind::usage, "the description must contain letters or digits, as in `strata new add_users`");
@@ -117,7 +118,10 @@ void setup_new(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("new", "Create the next migration file");
   sub->add_option("description", cmd->description, "What the migration does (becomes part of the file name)")
       ->required();
+  cmd->common.app = sub;
   sub->add_option("-s,--source", cmd->common.source, "Directory of migration files")->capture_default_str();
+  sub->add_option("-c,--config", cmd->common.config, "Config file ([migrations] source = ...)")
+      ->capture_default_str();
   sub->add_flag("-r,--reversible", cmd->reversible, "Write an .up.sql/.down.sql pair");
   auto* ts = sub->add_flag("--timestamp", cmd->timestamp, "Number by UTC timestamp (YYYYMMDDhhmmss)");
   sub->add_flag("--sequential", cmd->sequential, "Number sequentially (0001, 0002, ...)")->excludes(ts);

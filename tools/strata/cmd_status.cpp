@@ -13,7 +13,8 @@ struct StatusCommand {
   CommonOptions common;
 };
 
-void run_status(const StatusCommand& cmd) {
+void run_status(StatusCommand& cmd) {
+  apply_config(cmd.common);
   auto connection = open_database(cmd.common);
   MigrationSet source = load_source(cmd.common, connection->engine());
   Migrator migrator(*connection, source, migrator_options(cmd.common));
@@ -21,27 +22,21 @@ void run_status(const StatusCommand& cmd) {
 
   if (cmd.common.json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& m : report.migrations) {
-      nlohmann::json j{{"version", m.version},
-                       {"description", m.description},
-                       {"state", to_string(m.state)}};
-      if (m.migration != nullptr && !m.migration->path.empty()) j["file"] = m.migration->path;
-      if (m.applied) {
-        j["applied_at"] = m.applied->applied_at;
-        j["checksum"] = m.applied->checksum;
-        j["execution_time_us"] = m.applied->execution_time_us;
-        if (!m.applied->failure.empty()) j["failure"] = m.applied->failure;
-      }
-      if (m.state == MigrationState::changed) j["source_checksum"] = m.migration->checksum;
-      list.push_back(std::move(j));
-    }
-    print_json({{"database", connection->redacted_url()},
-                {"source", cmd.common.source},
-                {"migrations", list}});
+    for (const auto& m : report.migrations) list.push_back(to_json(m));
+    nlohmann::json out{{"database", connection->redacted_url()},
+                       {"source", cmd.common.source},
+                       {"code_latest", report.code_latest},
+                       {"migrations", list}};
+    if (report.compat_floor) out["compat_floor"] = *report.compat_floor;
+    print_json(out);
     return;
   }
 
   fmt::print("Database: {}\nSource:   {}\n", connection->redacted_url(), cmd.common.source);
+  if (report.compat_floor) {
+    fmt::print("Compatibility floor: {} (this code knows up to {}{})\n", *report.compat_floor, report.code_latest,
+               *report.compat_floor > report.code_latest ? ": TOO OLD for this database" : "");
+  }
   if (report.migrations.empty()) {
     fmt::print("No migrations.\n");
     return;
@@ -62,6 +57,13 @@ void run_status(const StatusCommand& cmd) {
     if (counts[static_cast<int>(s)] != 0) fmt::print(", {} {}", counts[static_cast<int>(s)], to_string(s));
   }
   fmt::print(".\n");
+  for (const auto& m : report.migrations) {
+    if (m.state == MigrationState::dirty) {
+      fmt::print("\nMigration {} is dirty: {}\nFix it by hand, then run `strata repair --forget {}` or "
+                 "`strata repair --mark-applied {}`.\n",
+                 m.version, m.applied->failure, m.version, m.version);
+    }
+  }
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
-// strata up: apply pending migrations.
+// strata up: apply pending migrations (or preview them).
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "common.hpp"
 #include "strata/error.hpp"
@@ -10,9 +12,56 @@ namespace {
 struct UpCommand {
   CommonOptions common;
   std::optional<Version> target;
+  bool dry_run = false;
+  bool sql = false;
 };
 
-void run_up(const UpCommand& cmd) {
+// Previews must not create anything: a SQLite file that does not exist yet
+// is previewed through an empty in-memory database of the same engine.
+std::unique_ptr<Connection> open_for_preview(const CommonOptions& options) {
+  DatabaseUrl url = database_url(options);
+  if (url.engine == Engine::sqlite && !url.is_memory() && !std::filesystem::exists(url.sqlite_path)) {
+    return connect("sqlite::memory:");
+  }
+  return connect(url);
+}
+
+void run_preview(const UpCommand& cmd) {
+  auto connection = open_for_preview(cmd.common);
+  MigrationSet source = load_source(cmd.common, connection->engine());
+  Migrator migrator(*connection, source, migrator_options(cmd.common));
+  UpOptions options;
+  options.target = cmd.target;
+  if (cmd.sql) {
+    std::string script = migrator.script(options);
+    if (cmd.common.json) {
+      print_json({{"database", database_url(cmd.common).redacted()}, {"sql", script}});
+    } else {
+      fmt::print("-- strata up --sql: {} ({})\n{}", database_url(cmd.common).redacted(),
+                 to_string(connection->engine()), script);
+    }
+    return;
+  }
+  auto plan = migrator.plan(options);
+  if (cmd.common.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto* m : plan) {
+      list.push_back({{"version", m->version}, {"description", m->description}, {"file", m->path}});
+    }
+    print_json({{"database", database_url(cmd.common).redacted()}, {"would_apply", list}});
+    return;
+  }
+  if (plan.empty()) {
+    fmt::print("Dry run: the database is up to date; nothing would be applied.\n");
+    return;
+  }
+  fmt::print("Dry run: would apply {} migration{}:\n", plan.size(), plan.size() == 1 ? "" : "s");
+  for (const auto* m : plan) fmt::print("  {} {}  ({})\n", m->version, m->description, m->path);
+}
+
+void run_up(UpCommand& cmd) {
+  apply_config(cmd.common);
+  if (cmd.dry_run || cmd.sql) return run_preview(cmd);
   auto connection = open_database(cmd.common);
   MigrationSet source = load_source(cmd.common, connection->engine());
   Migrator migrator(*connection, source, migrator_options(cmd.common));
@@ -30,21 +79,19 @@ void run_up(const UpCommand& cmd) {
   if (cmd.common.json) {
     nlohmann::json applied = nlohmann::json::array();
     for (const auto& s : result.applied) {
-      applied.push_back({{"version", s.version},
-                         {"description", s.description},
-                         {"duration_us", s.duration.count()}});
+      applied.push_back({{"version", s.version}, {"description", s.description}, {"duration_us", s.duration.count()}});
     }
     print_json({{"database", connection->redacted_url()}, {"applied", applied}, {"up_to_date", true}});
     return;
   }
   if (result.applied.empty()) {
-    fmt::print("Database is up to date ({} migration{} in source, nothing to apply).\n",
-               source.all().size(), source.all().size() == 1 ? "" : "s");
+    fmt::print("Database is up to date ({} migration{} in source, nothing to apply).\n", source.all().size(),
+               source.all().size() == 1 ? "" : "s");
   } else {
     std::chrono::microseconds total{0};
     for (const auto& s : result.applied) total += s.duration;
-    fmt::print("Applied {} migration{} in {}.\n", result.applied.size(),
-               result.applied.size() == 1 ? "" : "s", human_duration(total));
+    fmt::print("Applied {} migration{} in {}.\n", result.applied.size(), result.applied.size() == 1 ? "" : "s",
+               human_duration(total));
   }
 }
 
@@ -54,15 +101,26 @@ void setup_up(CLI::App& app) {
   auto cmd = std::make_shared<UpCommand>();
   CLI::App* sub = app.add_subcommand("up", "Apply pending migrations, each in its own transaction");
   add_common_options(*sub, cmd->common);
+  add_safety_options(*sub, cmd->common);
   sub->add_option("--target", cmd->target, "Apply only up to this version (inclusive)");
+  auto* dry = sub->add_flag("--dry-run", cmd->dry_run, "List what would be applied; change nothing");
+  sub->add_flag("--sql", cmd->sql,
+                "Print the complete script that would run (statements, history bookkeeping, transaction "
+                "boundaries); change nothing")
+      ->excludes(dry);
   sub->footer(
-      "Each migration and its history row commit together; if one fails, it is rolled back,\n"
-      "the ones before it stay applied, and strata names the file, line and column.\n\n"
+      "Before anything runs, strata takes the migration lock, re-reads the history and refuses a\n"
+      "database with a changed or missing applied migration, a dirty migration, or a compatibility\n"
+      "floor above this code. Each migration and its history row then commit together; if one\n"
+      "fails it is rolled back, the ones before it stay applied, and strata names the file, line\n"
+      "and column.\n\n"
       "Examples:\n"
       "  strata up -d sqlite:app.db\n"
       "  DATABASE_URL=postgresql://app@localhost/app strata up -s db/migrations\n"
       "  strata up -d sqlite:app.db --target 20250410120000\n"
-      "  strata up -d sqlite:app.db --json");
+      "  strata up -d sqlite:app.db --dry-run\n"
+      "  strata up -d postgresql://app@localhost/app --sql > upgrade.sql\n"
+      "  strata up -d postgresql://app@localhost/app --lock-mode poll --lock-timeout 300");
   sub->callback([cmd] { run_up(*cmd); });
 }
 

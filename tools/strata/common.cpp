@@ -1,9 +1,12 @@
 #include "common.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "strata/error.hpp"
 #include "strata/source.hpp"
@@ -15,17 +18,91 @@ void add_json_option(CLI::App& app, CommonOptions& options) {
 }
 
 void add_common_options(CLI::App& app, CommonOptions& options) {
+  options.app = &app;
   if (const char* env = std::getenv("DATABASE_URL")) options.database_url = env;
   app.add_option("-d,--database-url", options.database_url,
                  "Database URL: sqlite:path.db, sqlite::memory:, postgres://... (default: $DATABASE_URL)");
-  app.add_option("-s,--source", options.source, "Directory of migration files")
+  app.add_option("-s,--source", options.source, "Directory of migration files")->capture_default_str();
+  app.add_option("-c,--config", options.config,
+                 "Config file; its [migrations] table sets defaults for these options")
       ->capture_default_str();
-  app.add_option("--history-table", options.history_table, "Name of the history table")
-      ->capture_default_str();
-  app.add_option("--history-schema", options.history_schema,
-                 "PostgreSQL schema of the history table")
+  app.add_option("--history-table", options.history_table, "Name of the history table")->capture_default_str();
+  app.add_option("--history-schema", options.history_schema, "PostgreSQL schema of the history table")
       ->capture_default_str();
   add_json_option(app, options);
+}
+
+void add_safety_options(CLI::App& app, CommonOptions& options) {
+  app.add_flag("--ignore-missing", options.ignore_missing,
+               "Accept applied migrations that are no longer in the source");
+  app.add_flag("--allow-unsupported", options.allow_unsupported,
+               "Use a database whose compatibility floor is above this code's newest migration (warns)");
+  app.add_option("--allow-checksum", options.allow_checksums,
+                 "Accept an old checksum of an edited applied migration, as VERSION:SHA384HEX (repeatable)");
+  app.add_option("--lock-timeout", options.lock_timeout_s, "Seconds to wait for another migrator's lock")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--lock-mode", options.lock_mode,
+                 "wait: block on the lock; poll: retry with backoff (does not stall CREATE INDEX "
+                 "CONCURRENTLY in other sessions)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"wait", "poll"}));
+}
+
+namespace {
+
+bool given(const CommonOptions& o, const char* name) {
+  if (o.app == nullptr) return false;
+  try {
+    return o.app->count(name) > 0;
+  } catch (const CLI::OptionNotFound&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+void apply_config(CommonOptions& o) {
+  bool explicit_config = given(o, "--config");
+  if (!explicit_config && !std::filesystem::exists(o.config)) return;
+  toml::table root;
+  try {
+    root = toml::parse_file(o.config);
+  } catch (const toml::parse_error& e) {
+    const auto& at = e.source().begin;
+    throw Error(ErrorKind::config, fmt::format("{}:{}:{}: {}", o.config, at.line, at.column, e.description()));
+  }
+  const toml::table* m = root["migrations"].as_table();
+  if (m == nullptr) return;
+  auto text = [&](const char* key, const char* option, std::string& target) {
+    if (auto v = (*m)[key].value<std::string>(); v && !given(o, option)) target = *v;
+  };
+  text("source", "--source", o.source);
+  text("history_table", "--history-table", o.history_table);
+  text("history_schema", "--history-schema", o.history_schema);
+  text("lock_mode", "--lock-mode", o.lock_mode);
+  if (auto v = (*m)["lock_timeout"].value<double>(); v && !given(o, "--lock-timeout")) o.lock_timeout_s = *v;
+  if (auto* list = (*m)["allow_missing"].as_array()) {
+    for (const auto& item : *list) {
+      auto v = item.value<std::int64_t>();
+      if (!v) throw Error(ErrorKind::config, o.config + ": migrations.allow_missing must list versions (integers)");
+      o.allow_missing.push_back(*v);
+    }
+  }
+  if (auto* table = (*m)["allowed_checksums"].as_table()) {
+    for (const auto& [key, value] : *table) {
+      auto* list = value.as_array();
+      if (list == nullptr) {
+        throw Error(ErrorKind::config, fmt::format("{}: migrations.allowed_checksums.{} must be a list of checksums",
+                                                   o.config, key.str()));
+      }
+      for (const auto& item : *list) {
+        auto v = item.value<std::string>();
+        if (!v) throw Error(ErrorKind::config, o.config + ": checksums must be strings");
+        o.allow_checksums.push_back(std::string(key.str()) + ":" + *v);
+      }
+    }
+  }
 }
 
 DatabaseUrl database_url(const CommonOptions& options) {
@@ -49,6 +126,29 @@ MigratorOptions migrator_options(const CommonOptions& options) {
   MigratorOptions m;
   m.history.table = options.history_table;
   m.history.schema = options.history_schema;
+  m.lock.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(options.lock_timeout_s * 1000)));
+  m.lock.mode = options.lock_mode == "poll" ? LockOptions::Mode::poll : LockOptions::Mode::wait;
+  m.ignore_missing = options.ignore_missing;
+  m.allow_unsupported = options.allow_unsupported;
+  for (Version v : options.allow_missing) m.allowed_missing.insert(v);
+  for (const auto& entry : options.allow_checksums) {
+    auto colon = entry.find(':');
+    Version v = 0;
+    bool ok = colon != std::string::npos && colon > 0;
+    try {
+      if (ok) v = std::stoll(entry.substr(0, colon));
+    } catch (const std::exception&) {
+      ok = false;
+    }
+    std::string hex = ok ? entry.substr(colon + 1) : "";
+    ok = ok && hex.size() == 96 && hex.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (!ok) {
+      throw Error(ErrorKind::usage, "--allow-checksum takes VERSION:CHECKSUM with a 96-digit lowercase hex "
+                                    "SHA-384, not '" + entry + "'");
+    }
+    m.allowed_checksums[v].insert(hex);
+  }
+  m.on_warning = [](std::string_view w) { fmt::print(stderr, "warning: {}\n", w); };
   return m;
 }
 
@@ -63,6 +163,21 @@ std::string human_duration(std::chrono::microseconds d) {
   if (us < 1000.0) return fmt::format("{:.0f} µs", us);
   if (us < 1e6) return fmt::format("{:.1f} ms", us / 1000.0);
   return fmt::format("{:.2f} s", us / 1e6);
+}
+
+nlohmann::json to_json(const MigrationStatus& m) {
+  nlohmann::json j{{"version", m.version}, {"description", m.description}, {"state", to_string(m.state)}};
+  if (m.migration != nullptr && !m.migration->path.empty()) j["file"] = m.migration->path;
+  if (m.migration != nullptr) j["reversible"] = m.migration->reversible();
+  if (m.applied) {
+    j["applied_at"] = m.applied->applied_at;
+    j["checksum"] = m.applied->checksum;
+    j["execution_time_us"] = m.applied->execution_time_us;
+    if (!m.applied->failure.empty()) j["failure"] = m.applied->failure;
+    if (m.applied->compat_floor) j["compat_floor"] = *m.applied->compat_floor;
+  }
+  if (m.state == MigrationState::changed) j["source_checksum"] = m.migration->checksum;
+  return j;
 }
 
 }  // namespace strata::cli

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "strata/connection.hpp"
 #include "strata/migration.hpp"
@@ -13,33 +14,56 @@
 
 namespace strata::cli {
 
-// Options every database command takes.
+// Options every database command takes. Values come from the command line,
+// then the config file (strata.toml, [migrations] table), then defaults.
 struct CommonOptions {
-  std::string database_url;  // -d/--database-url, default $DATABASE_URL
+  std::string config = "strata.toml";  // read only if present, unless given explicitly
+  std::string database_url;            // -d/--database-url, default $DATABASE_URL
   std::string source = "migrations";
   std::string history_table = "strata_migrations";
   std::string history_schema = "public";
+  double lock_timeout_s = 60;
+  std::string lock_mode = "wait";
+  bool ignore_missing = false;
+  bool allow_unsupported = false;
+  std::vector<std::string> allow_checksums;  // "VERSION:HEX"
+  std::vector<Version> allow_missing;
   bool json = false;
+  CLI::App* app = nullptr;  // to tell which options were given on the command line
 };
 
-// Adds -d/--database-url, -s/--source, --history-table, --history-schema, --json.
+// Adds -d/--database-url, -s/--source, --config, --history-table,
+// --history-schema and --json.
 void add_common_options(CLI::App& app, CommonOptions& options);
+// Adds the validation and locking options (--ignore-missing,
+// --allow-unsupported, --allow-checksum, --lock-timeout, --lock-mode).
+void add_safety_options(CLI::App& app, CommonOptions& options);
 // Adds only --json (for commands that need no database).
 void add_json_option(CLI::App& app, CommonOptions& options);
+
+// Fills options not given on the command line from the config file.
+// Throws Error{config} for an unreadable or invalid file.
+void apply_config(CommonOptions& options);
 
 DatabaseUrl database_url(const CommonOptions& options);
 std::unique_ptr<Connection> open_database(const CommonOptions& options);
 MigrationSet load_source(const CommonOptions& options, Engine engine);
+// Warnings go to stderr (and never to stdout, which may hold JSON).
 MigratorOptions migrator_options(const CommonOptions& options);
 
 // Prints a JSON document on stdout.
 void print_json(const nlohmann::json& j);
 // Formats a duration for people: "0.8 ms", "12.3 s".
 std::string human_duration(std::chrono::microseconds d);
+// The JSON form of a status entry (status, validate).
+nlohmann::json to_json(const MigrationStatus& m);
 
 // Subcommands: each adds itself to `app` and runs when selected.
 void setup_up(CLI::App& app);
+void setup_down(CLI::App& app);
 void setup_status(CLI::App& app);
+void setup_validate(CLI::App& app);
+void setup_repair(CLI::App& app);
 void setup_new(CLI::App& app);
 
 }  // namespace strata::cli

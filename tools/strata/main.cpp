@@ -27,14 +27,27 @@ int main(int argc, char** argv) {
              "  strata new create_users\n"
              "  strata up -d sqlite:app.db\n"
              "  strata status -d sqlite:app.db --json\n");
-  setup_up(app);
-  setup_status(app);
   setup_new(app);
+  setup_up(app);
+  setup_down(app);
+  setup_status(app);
+  setup_validate(app);
+  setup_repair(app);
 
-  auto fail = [&](ExitCode code, const std::string& kind, const std::string& message) {
+  auto fail = [&](ExitCode code, const std::string& kind, const std::string& message,
+                  const strata::Error* error = nullptr) {
     std::string safe = strata::redact_passwords(message);
     if (json) {
-      print_json({{"error", {{"kind", kind}, {"message", safe}, {"exit_code", static_cast<int>(code)}}}});
+      nlohmann::json j{{"kind", kind}, {"message", safe}, {"exit_code", static_cast<int>(code)}};
+      if (error != nullptr) {
+        if (!error->engine_code().empty()) j["engine_code"] = error->engine_code();
+        const auto& p = error->position();
+        if (!p.file.empty()) j["file"] = p.file;
+        if (p.line > 0) j["line"] = p.line;
+        if (p.column > 0) j["column"] = p.column;
+        if (p.statement > 0) j["statement"] = p.statement;
+      }
+      print_json({{"error", j}});
     }
     std::fprintf(stderr, "error: %s\n", safe.c_str());
     return static_cast<int>(code);
@@ -53,7 +66,7 @@ int main(int argc, char** argv) {
     app.exit(e);
     return static_cast<int>(ExitCode::usage);
   } catch (const strata::Error& e) {
-    return fail(exit_code_for(e.kind()), strata::to_string(e.kind()), e.what());
+    return fail(exit_code_for(e.kind()), strata::to_string(e.kind()), e.what(), &e);
   } catch (const std::exception& e) {
     return fail(ExitCode::internal, "internal", e.what());
   }
