@@ -44,8 +44,9 @@ std::optional<FileName> parse_file_name(std::string_view name, std::string* erro
 
 // Loads every migration for `engine` from `dir`. Throws Error{ErrorKind::source}
 // listing every problem found (not just the first) when the directory is
-// missing or unreadable, a file is unreadable or not valid UTF-8, a name is
-// malformed, versions collide, or a .down file has no .up.
+// missing, unreadable or holds no migration for `engine`, a file is
+// unreadable or not valid UTF-8, a name is malformed, versions collide, or a
+// .down file has no .up.
 MigrationSet load_directory(const std::filesystem::path& dir, Engine engine);
 
 }  // namespace strata

@@ -118,8 +118,17 @@ MigrationSet load_directory(const fs::path& dir, Engine engine) {
   std::vector<std::string> files;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code type_ec;
-    if (!it->is_regular_file(type_ec)) continue;  // subdirectories are not migrations
-    files.push_back(it->path().filename().string());
+    std::string file = it->path().filename().string();
+    if (!it->is_regular_file(type_ec)) {
+      // Subdirectories are not migrations, but something named like one that
+      // cannot be read as a file (a dangling symlink, say) is an error.
+      std::string why;
+      if (!it->is_directory(type_ec) && parse_file_name(file, &why)) {
+        problems.push_back(display_path(dir, file) + ": cannot be read (not a regular file)");
+      }
+      continue;
+    }
+    files.push_back(std::move(file));
   }
   if (ec) {
     throw Error(ErrorKind::source, "cannot read migration directory '" + dir.string() +
@@ -230,6 +239,10 @@ MigrationSet load_directory(const fs::path& dir, Engine engine) {
     migrations.push_back(std::move(m));
   }
 
+  if (problems.empty() && migrations.empty()) {
+    problems.push_back("no migration files for " + std::string(to_string(engine)) +
+                       " (expected names like 0001_create_users.sql)");
+  }
   if (!problems.empty()) {
     std::string message = "the migration source '" + dir.string() + "' has " +
                           std::to_string(problems.size()) +

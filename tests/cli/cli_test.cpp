@@ -2,11 +2,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
-
-#include <cstdlib>
-
 #include "support/engine_fixture.hpp"
+#include "support/process.hpp"
 
 namespace strata {
 namespace {
@@ -14,36 +11,15 @@ namespace fs = std::filesystem;
 using test::read_file;
 using test::write_file;
 
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
+using test::RunResult;
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// Runs `strata args...` in `cwd` with DATABASE_URL unset.
-Run strata(const fs::path& cwd, const std::vector<std::string>& args) {
-  fs::path out = cwd / ".stdout", err = cwd / ".stderr";
-  std::string cmd = "cd " + shell_quote(cwd.string()) + " && env -u DATABASE_URL " + shell_quote(STRATA_BINARY);
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
-  int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
-}
+RunResult strata(const fs::path& cwd, const std::vector<std::string>& args) { return test::run_strata(cwd, args); }
 
 class Cli : public test::EngineTest {
  protected:
   fs::path dir() { return db().dir(); }
   void add(const std::string& name, const std::string& text) { write_file(dir() / "migrations" / name, text); }
-  Run run(std::vector<std::string> args) {
+  RunResult run(std::vector<std::string> args) {
     args.insert(args.begin() + 1, {"-d", db().url()});
     return strata(dir(), args);
   }
@@ -52,16 +28,16 @@ class Cli : public test::EngineTest {
 TEST_P(Cli, UpThenUpToDateThenStatusJson) {
   add("0001_a.sql", "CREATE TABLE a (id INTEGER);");
   add("0002_b.sql", "CREATE TABLE b (id INTEGER);");
-  Run first = run({"up"});
+  RunResult first = run({"up"});
   ASSERT_EQ(first.code, 0) << first.err;
   EXPECT_NE(first.out.find("Applied 1 a"), std::string::npos) << first.out;
   EXPECT_NE(first.out.find("Applied 2 b"), std::string::npos) << first.out;
 
-  Run second = run({"up"});
+  RunResult second = run({"up"});
   ASSERT_EQ(second.code, 0) << second.err;
   EXPECT_NE(second.out.find("up to date"), std::string::npos) << second.out;
 
-  Run status = run({"status", "--json"});
+  RunResult status = run({"status", "--json"});
   ASSERT_EQ(status.code, 0) << status.err;
   auto j = nlohmann::json::parse(status.out);
   ASSERT_EQ(j["migrations"].size(), 2u);
@@ -73,20 +49,20 @@ TEST_P(Cli, UpThenUpToDateThenStatusJson) {
 
 TEST_P(Cli, StatusShowsPendingBeforeUp) {
   add("0001_a.sql", "CREATE TABLE a (id INTEGER);");
-  Run status = run({"status", "--json"});
+  RunResult status = run({"status", "--json"});
   ASSERT_EQ(status.code, 0) << status.err;
   EXPECT_EQ(nlohmann::json::parse(status.out)["migrations"][0]["state"], "pending");
-  Run text = run({"status"});
+  RunResult text = run({"status"});
   EXPECT_NE(text.out.find("pending"), std::string::npos) << text.out;
 }
 
 TEST_P(Cli, SyntaxErrorOnLineThreeExitsSixNamingFileAndLine) {
   add("0001_a.sql", "CREATE TABLE a (id INTEGER);");
   add("0002_b.sql", "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUES (1);\nINSRT INTO b VALUES (2);\n");
-  Run r = run({"up"});
+  RunResult r = run({"up"});
   EXPECT_EQ(r.code, 6) << r.out << r.err;
   EXPECT_NE(r.err.find("0002_b.sql:3"), std::string::npos) << r.err;
-  Run status = run({"status", "--json"});
+  RunResult status = run({"status", "--json"});
   auto j = nlohmann::json::parse(status.out);
   EXPECT_EQ(j["migrations"][0]["state"], "applied");
   EXPECT_EQ(j["migrations"][1]["state"], "pending");
@@ -94,7 +70,7 @@ TEST_P(Cli, SyntaxErrorOnLineThreeExitsSixNamingFileAndLine) {
 
 TEST_P(Cli, JsonErrorsAreMachineReadable) {
   add("0001_a.sql", "SELEC 1;");
-  Run r = run({"up", "--json"});
+  RunResult r = run({"up", "--json"});
   EXPECT_EQ(r.code, 6);
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["error"]["kind"], "sql");
@@ -113,7 +89,7 @@ class CliNoDatabase : public ::testing::Test {
 
 TEST_F(CliNoDatabase, NewInfersSequentialNumbering) {
   for (const char* f : {"0001_a.sql", "0002_b.sql", "0003_c.sql"}) write_file(dir() / "migrations" / f, "");
-  Run r = strata(dir(), {"new", "add_things"});
+  RunResult r = strata(dir(), {"new", "add_things"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(fs::exists(dir() / "migrations" / "0004_add_things.sql")) << r.out;
   EXPECT_NE(r.out.find("0004_add_things.sql"), std::string::npos);
@@ -121,7 +97,7 @@ TEST_F(CliNoDatabase, NewInfersSequentialNumbering) {
 
 TEST_F(CliNoDatabase, NewInfersTimestampsAndWritesReversiblePairs) {
   write_file(dir() / "migrations" / "20200101000000_a.sql", "");
-  Run r = strata(dir(), {"new", "add more things", "--reversible"});
+  RunResult r = strata(dir(), {"new", "add more things", "--reversible"});
   ASSERT_EQ(r.code, 0) << r.err;
   int ups = 0, downs = 0;
   for (const auto& e : fs::directory_iterator(dir() / "migrations")) {
@@ -134,30 +110,30 @@ TEST_F(CliNoDatabase, NewInfersTimestampsAndWritesReversiblePairs) {
 }
 
 TEST_F(CliNoDatabase, NewInEmptyDirectoryStartsAtOne) {
-  Run r = strata(dir(), {"new", "init"});
+  RunResult r = strata(dir(), {"new", "init"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(fs::exists(dir() / "migrations" / "0001_init.sql"));
 }
 
 TEST_F(CliNoDatabase, NoDatabaseIsAUsageError) {
-  Run r = strata(dir(), {"up"});
+  RunResult r = strata(dir(), {"up"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("DATABASE_URL"), std::string::npos) << r.err;
 }
 
 TEST_F(CliNoDatabase, HelpHasExamplesAndExitCodes) {
-  Run r = strata(dir(), {"--help"});
+  RunResult r = strata(dir(), {"--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("Exit codes"), std::string::npos);
   for (const char* cmd : {"up", "status", "new"}) {
-    Run sub = strata(dir(), {cmd, "--help"});
+    RunResult sub = strata(dir(), {cmd, "--help"});
     EXPECT_EQ(sub.code, 0) << cmd;
     EXPECT_NE(sub.out.find("Examples"), std::string::npos) << cmd;
   }
 }
 
 TEST_F(CliNoDatabase, PasswordNeverPrinted) {
-  Run r = strata(dir(), {"status", "-d", "postgresql://app:hunter2@127.0.0.1:1/app", "--json"});
+  RunResult r = strata(dir(), {"status", "-d", "postgresql://app:hunter2@127.0.0.1:1/app", "--json"});
   EXPECT_EQ(r.code, 5) << r.err;
   EXPECT_EQ(r.err.find("hunter2"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("hunter2"), std::string::npos) << r.out;

@@ -206,6 +206,17 @@ TEST_F(SourceDir, UnreadableFile) {
   EXPECT_NE(load_error().find("cannot be read"), std::string::npos);
 }
 
+TEST_F(SourceDir, EmptyDirectoryIsAnError) {
+  write("README.md", "no migrations here");
+  EXPECT_NE(load_error().find("no migration files"), std::string::npos);
+}
+
+TEST_F(SourceDir, DanglingSymlinkIsUnreadableEvenForRoot) {
+  write("0001_a.sql", "SELECT 1;");
+  fs::create_symlink(dir_ / "nowhere.sql", dir_ / "0002_b.sql");
+  EXPECT_NE(load_error().find("0002_b.sql: cannot be read"), std::string::npos);
+}
+
 TEST(Checksum, LineEndingsAndBomDoNotCount) {
   std::string lf = "CREATE TABLE a (x INT);\nINSERT INTO a VALUES (1);\n";
   std::string crlf = "CREATE TABLE a (x INT);\r\nINSERT INTO a VALUES (1);\r\n";
