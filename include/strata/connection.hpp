@@ -44,6 +44,14 @@ class Connection {
   const std::string& redacted_url() const noexcept { return redacted_url_; }
 
   // Runs one statement with parameters and returns its rows (empty for DDL).
+  // The SQL must hold exactly one statement (trailing ';', whitespace and
+  // comments are fine; more is Error{ErrorKind::usage}: use execute_script);
+  // blank SQL runs nothing and returns an empty result. The number of values
+  // must equal the highest $n the statement uses (Error{ErrorKind::usage}).
+  // PostgreSQL: integers are sent as int8, doubles as float8, bools as bool,
+  // blobs as bytea; text, timestamps and NULL untyped, so the server infers
+  // their type from the context (write $1::int where an int4 is required,
+  // e.g. a function argument).
   virtual ResultSet query(std::string_view sql, std::span<const Value> params = {}) = 0;
   ResultSet query(std::string_view sql, std::initializer_list<Value> params) {
     return query(sql, std::span<const Value>(params.begin(), params.size()));
@@ -56,15 +64,22 @@ class Connection {
     return query(sql, params).affected;
   }
   // Runs a script of several statements without parameters, as the engine's
-  // own multi-statement API does (sqlite3_exec / PQexec). Errors carry no
-  // statement position: migrations go through the splitter instead.
+  // own multi-statement API does (PQexec; on SQLite a prepare/step loop over
+  // the script). Errors carry no file position (migrations go through the
+  // splitter instead), but their sql() is the whole script and sql_offset()
+  // an offset into it when the engine named one.
   virtual void execute_script(std::string_view sql) = 0;
 
-  // Quotes an identifier for this engine ("a""b").
+  // Quotes an identifier for this engine ("a""b"). Throws
+  // Error{ErrorKind::config} for an empty name or one holding a NUL byte.
   static std::string quote_identifier(std::string_view name);
 
   // Transaction nesting depth, maintained by strata::Transaction.
   int transaction_depth() const noexcept { return depth_; }
+  // Whether the engine itself has a transaction open (sqlite3_get_autocommit,
+  // PQtransactionStatus): false after the engine ended one on its own, e.g.
+  // a failed COMMIT on PostgreSQL or a BEGIN/COMMIT inside a script.
+  virtual bool in_transaction() const noexcept { return depth_ > 0; }
 
  protected:
   explicit Connection(std::string redacted_url) : redacted_url_(std::move(redacted_url)) {}

@@ -54,13 +54,31 @@ class Error : public std::exception {
   const std::string& engine_message() const noexcept { return engine_message_; }
   const std::string& sql() const noexcept { return sql_; }
   const SourcePosition& position() const noexcept { return position_; }
+  // The byte offset within sql() the engine blamed (sqlite3_error_offset, or
+  // PostgreSQL's statement position converted from characters to bytes), or
+  // -1 when the engine named none. Callers map it to a file line/column and
+  // pass that to at(); at() itself does not move the position.
+  int sql_offset() const noexcept { return sql_offset_; }
+  // Every context prefix added so far, outermost first, joined by ": ".
+  const std::string& context_text() const noexcept { return context_; }
 
-  // Adds the file/line/column the failing SQL came from and rebuilds what().
+  // Records the file/line/column of the error (as given: see sql_offset())
+  // and rebuilds what().
   Error& at(SourcePosition position);
-  // Prepends context ("applying 0003_add_users.sql: ...") to what().
+  // Prepends context ("applying 0003_add_users.sql: ...") to what(). Called
+  // again, the newer prefix goes in front.
   Error& context(std::string prefix);
+  // Set by the engine drivers; rebuilds what().
+  Error& set_sql_offset(int offset);
 
  private:
+  // what() is, on its first line:
+  //   [<context>: ][<file>:<line>:<column>: ]SQL error <engine_code>: <message>
+  // for ErrorKind::sql (other kinds: "<message>", plus " [<engine_code>]" when
+  // there is a code); then any further lines of the message (PostgreSQL's
+  // DETAIL/HINT/CONTEXT); then, when sql_offset() >= 0, the offending line of
+  // the SQL with a caret under the offending character, numbered with the
+  // file's line when at() gave one.
   void rebuild();
 
   ErrorKind kind_;
@@ -69,6 +87,8 @@ class Error : public std::exception {
   std::string engine_message_;
   std::string sql_;
   SourcePosition position_;
+  std::string context_;
+  int sql_offset_ = -1;
   std::string what_;
 };
 

@@ -8,7 +8,12 @@
 //   sqlite::memory:             a private in-memory database
 //   postgres://... postgresql://...   handed to libpq unchanged (any form libpq
 //                                      accepts, Unix sockets included)
-// A query string on a sqlite URL (?mode=ro) is not supported and is an error.
+//   host=... dbname=... (a libpq key=value conninfo string: a first word of
+//                        the form key=value)  also PostgreSQL, handed to libpq
+// Schemes are case-insensitive; surrounding whitespace is ignored. SQLite
+// paths are taken literally (no percent-decoding); sqlite://:memory: is also
+// the in-memory database. A query string on a sqlite URL (?mode=ro) is not
+// supported and is an error, as is an empty path or one ending in '/'.
 #pragma once
 
 #include <string>
@@ -37,6 +42,9 @@ struct DatabaseUrl {
 
 // Replaces the password in any postgres URL or "password=..." conninfo pair
 // inside `text` with "***". Used on every message that might echo a URL.
+// Covers "scheme://user:secret@host" (any scheme; a raw '@' or '/' inside the
+// password included), "password=secret" and "password = 'se cret'" conninfo
+// pairs, and "?password=secret" / "&password=secret" URL query parameters.
 std::string redact_passwords(std::string_view text);
 
 }  // namespace strata

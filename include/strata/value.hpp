@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,10 +54,16 @@ class Value {
   // represented (text to int, null to a non-optional, ...). Integers convert
   // to bool (0/1, as SQLite stores booleans) and to double; text in ISO-8601
   // form converts to Timestamp. std::optional<T> gives nullopt for null.
+  // Also: a double with an exact integral value converts to an integer; an
+  // integer to int only when in range; text and blob convert to each other;
+  // a Timestamp to text (format_timestamp). Everything else throws.
+  // T is one of std::int64_t, long long, int, double, bool, std::string,
+  // Blob, Timestamp, or std::optional of one of them.
   template <class T>
   T as() const;
 
-  // A human-readable rendering, for status output and tests.
+  // A human-readable rendering, for status output and tests: NULL, 42, 1.5,
+  // the text itself, x'00ff' for blobs, true/false, a formatted timestamp.
   std::string to_string() const;
 
   bool operator==(const Value&) const = default;
@@ -87,6 +94,13 @@ struct ResultSet {
 };
 
 std::string format_timestamp(Timestamp t);               // "2025-04-10 12:00:00.000000"
-std::optional<Timestamp> parse_timestamp(std::string_view text);  // accepts "T" and "+00"/"Z" suffixes
+// Accepts "YYYY-MM-DD[( |T)HH:MM[:SS[.fraction]]][Z|(+|-)HH[[:]MM[[:]SS]]]"
+// (PostgreSQL's timestamptz output in any session TimeZone, SQLite's
+// CURRENT_TIMESTAMP, RFC 3339); the result is UTC, fractions beyond
+// microseconds are truncated. nullopt for anything else.
+std::optional<Timestamp> parse_timestamp(std::string_view text);
+
+// For GoogleTest's messages: prints Value::to_string().
+void PrintTo(const Value& value, std::ostream* os);
 
 }  // namespace strata

@@ -19,8 +19,12 @@
 namespace strata::test {
 
 // A fresh, empty database for one test, removed when the object dies.
-// SQLite: a file "test.db" in a fresh temporary directory.
-// PostgreSQL: a new database "strata_t_<pid>_<n>" on the test server.
+// SQLite: a file "test.db" in a fresh temporary directory of its own (not
+// dir(), so listing dir() never shows the database files).
+// PostgreSQL: a new database "strata_t_<pid>_<n>" (from template0, UTF8) on
+// the test server, dropped WITH (FORCE) by the destructor.
+// Without STRATA_TEST_POSTGRES_URL the PostgreSQL constructor records a test
+// failure and throws.
 class TestDatabase {
  public:
   explicit TestDatabase(Engine engine);
@@ -39,9 +43,11 @@ class TestDatabase {
   std::string url_;
   std::string pg_name_;
   std::filesystem::path dir_;
+  std::filesystem::path sqlite_dir_;  // holds test.db, apart from dir()
 };
 
-// The server URL from STRATA_TEST_POSTGRES_URL with its database replaced.
+// The server URL from STRATA_TEST_POSTGRES_URL with its database replaced
+// (URL path, percent-encoded; or " dbname='...'" appended to a conninfo string).
 std::string postgres_url_for(const std::string& database);
 
 class EngineTest : public ::testing::TestWithParam<Engine> {

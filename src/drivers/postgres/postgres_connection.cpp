@@ -1,1 +1,476 @@
-// stub: to be written
+// The PostgreSQL driver (libpq).
+//
+// Connecting: PQconnectdbParams with expand_dbname=1 and the URL as "dbname",
+// so libpq parses any URI or key=value string itself. connect_timeout and
+// fallback_application_name come before it (the URL's own settings win);
+// client_encoding=UTF8 comes after it (forced: error positions are converted
+// from characters to bytes assuming UTF-8). Each session then runs
+//   SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning
+// (ISO output keeps the day/month order setting; extra_float_digits makes
+// older servers print round-trippable floats) and drops NOTICEs and WARNINGs
+// with a no-op notice processor, so libpq never writes to stderr.
+//
+// Statements go through PQexecParams (the extended protocol: one statement,
+// text results). See Connection::query for how parameters are typed.
+#include "drivers/postgres/postgres_connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "strata/error.hpp"
+
+namespace strata::detail {
+namespace {
+
+// Type OIDs from pg_type.h (stable since forever).
+constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kInt2Oid = 21;
+constexpr Oid kInt4Oid = 23;
+constexpr Oid kOidOid = 26;
+constexpr Oid kFloat4Oid = 700;
+constexpr Oid kFloat8Oid = 701;
+
+struct ConnCloser {
+  void operator()(PGconn* conn) const noexcept { PQfinish(conn); }
+};
+using ConnHandle = std::unique_ptr<PGconn, ConnCloser>;
+
+struct ResultClearer {
+  void operator()(PGresult* result) const noexcept { PQclear(result); }
+};
+using ResultHandle = std::unique_ptr<PGresult, ResultClearer>;
+
+void drop_notice(void*, const char*) {}
+
+// libpq messages end with '\n' and continue lines with "\n\t": one line.
+std::string one_line(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\t' || c == '\r' || c == ' ') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string trim_newlines(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+  return std::string(text);
+}
+
+bool is_ident_char(unsigned char c) { return std::isalnum(c) != 0 || c == '_' || c == '$' || c >= 0x80; }
+bool is_ident_start(unsigned char c) { return std::isalpha(c) != 0 || c == '_' || c >= 0x80; }
+
+std::string digits_text(long long v) { return std::to_string(v); }
+
+std::string float_text(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  (void)ec;
+  return std::string(buf, end);
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// bytea text output: "\x0a0b..." (hex, the default) or the old escape format.
+Blob decode_bytea(std::string_view text) {
+  Blob out;
+  if (text.size() >= 2 && text[0] == '\\' && text[1] == 'x') {
+    out.reserve((text.size() - 2) / 2);
+    for (std::size_t i = 2; i + 1 < text.size(); i += 2) {
+      int hi = hex_value(text[i]);
+      int lo = hex_value(text[i + 1]);
+      if (hi < 0 || lo < 0) break;
+      out.push_back(static_cast<std::byte>(hi * 16 + lo));
+    }
+    return out;
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == '\\') {
+      out.push_back(std::byte{'\\'});
+      ++i;
+    } else if (text[i] == '\\' && i + 3 < text.size()) {
+      int v = 0;
+      for (std::size_t k = 1; k <= 3; ++k) v = v * 8 + (text[i + k] - '0');
+      out.push_back(static_cast<std::byte>(v & 0xff));
+      i += 3;
+    } else {
+      out.push_back(static_cast<std::byte>(text[i]));
+    }
+  }
+  return out;
+}
+
+Value read_value(const PGresult* result, int row, int column) {
+  if (PQgetisnull(result, row, column) != 0) return Value(Null{});
+  const char* data = PQgetvalue(result, row, column);
+  std::string_view text(data, static_cast<std::size_t>(PQgetlength(result, row, column)));
+  switch (PQftype(result, column)) {
+    case kInt8Oid:
+    case kInt2Oid:
+    case kInt4Oid:
+    case kOidOid: {
+      long long v = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec == std::errc() && end == text.data() + text.size()) return Value(v);
+      return Value(std::string(text));
+    }
+    case kFloat4Oid:
+    case kFloat8Oid: {
+      double v = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec == std::errc() && end == text.data() + text.size()) return Value(v);
+      return Value(std::string(text));
+    }
+    case kBoolOid: return Value(!text.empty() && text[0] == 't');
+    case kByteaOid: return Value(decode_bytea(text));
+    default: return Value(std::string(text));
+  }
+}
+
+Error usage_error(std::string message, std::string_view sql) {
+  return Error(ErrorKind::usage, std::move(message), {}, std::string(sql));
+}
+
+// Rows changed: only INSERT/UPDATE/DELETE/MERGE/COPY count (PQcmdTuples also
+// reports SELECT and FETCH counts, which SQLite's changes() does not).
+std::int64_t affected_rows(PGresult* result) {
+  std::string_view status = PQcmdStatus(result);
+  std::string_view verb = status.substr(0, status.find(' '));
+  if (verb != "INSERT" && verb != "UPDATE" && verb != "DELETE" && verb != "MERGE" && verb != "COPY") return 0;
+  const char* tuples = PQcmdTuples(result);
+  long long n = 0;
+  std::from_chars(tuples, tuples + std::strlen(tuples), n);
+  return n;
+}
+
+class PostgresConnection final : public Connection {
+ public:
+  PostgresConnection(ConnHandle conn, std::string redacted_url)
+      : Connection(std::move(redacted_url)), conn_(std::move(conn)) {}
+
+  Engine engine() const noexcept override { return Engine::postgres; }
+  bool transactional_ddl() const noexcept override { return true; }
+  bool in_transaction() const noexcept override {
+    PGTransactionStatusType status = PQtransactionStatus(conn_.get());
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+  }
+
+  ResultSet query(std::string_view sql, std::span<const Value> params) override {
+    std::string text = c_string(sql);
+    if (!params.empty()) {
+      // Only checked with values: a statement without any can still hold
+      // "$1" meaning something else (CREATE FUNCTION ... RETURN $1 + 1).
+      auto highest = static_cast<std::size_t>(highest_postgres_parameter(sql));
+      if (highest != params.size()) {
+        throw usage_error("the statement uses " + std::to_string(highest) + " parameter(s) ($1..$" +
+                              std::to_string(highest) + ") but " + std::to_string(params.size()) +
+                              " value(s) were given",
+                          sql);
+      }
+    }
+    std::vector<Oid> types(params.size());
+    std::vector<std::string> storage(params.size());
+    std::vector<const char*> values(params.size());
+    std::vector<int> lengths(params.size());
+    std::vector<int> formats(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) encode(params[i], sql, types[i], storage[i], values[i], lengths[i], formats[i]);
+
+    ResultHandle result(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()),
+                                     params.empty() ? nullptr : types.data(), params.empty() ? nullptr : values.data(),
+                                     params.empty() ? nullptr : lengths.data(), params.empty() ? nullptr : formats.data(),
+                                     0));
+    check(result, sql);
+
+    ResultSet out;
+    int columns = PQnfields(result.get());
+    int rows = PQntuples(result.get());
+    out.columns.reserve(static_cast<std::size_t>(columns));
+    for (int c = 0; c < columns; ++c) out.columns.emplace_back(PQfname(result.get(), c));
+    out.rows.reserve(static_cast<std::size_t>(rows));
+    for (int r = 0; r < rows; ++r) {
+      std::vector<Value> row;
+      row.reserve(static_cast<std::size_t>(columns));
+      for (int c = 0; c < columns; ++c) row.push_back(read_value(result.get(), r, c));
+      out.rows.emplace_back(std::move(row));
+    }
+    out.affected = affected_rows(result.get());
+    return out;
+  }
+
+  void execute_script(std::string_view sql) override {
+    std::string text = c_string(sql);
+    ResultHandle result(PQexec(conn_.get(), text.c_str()));
+    check(result, sql);
+  }
+
+ private:
+  static std::string c_string(std::string_view sql) {
+    if (sql.find('\0') != std::string_view::npos) {
+      throw usage_error("the SQL text contains a NUL byte, which PostgreSQL does not accept", sql);
+    }
+    return std::string(sql);
+  }
+
+  static void encode(const Value& value, std::string_view sql, Oid& type, std::string& storage, const char*& data,
+                     int& length, int& format) {
+    type = 0;
+    format = 0;
+    length = 0;
+    data = nullptr;
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, Null>) {
+            return;
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            type = kInt8Oid;
+            storage = digits_text(v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            type = kFloat8Oid;
+            storage = float_text(v);
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            if (v.find('\0') != std::string::npos) {
+              throw usage_error("a text parameter contains a NUL byte, which PostgreSQL text cannot hold", sql);
+            }
+            storage = v;
+          } else if constexpr (std::is_same_v<T, Blob>) {
+            type = kByteaOid;
+            format = 1;
+            storage.assign(reinterpret_cast<const char*>(v.data()), v.size());
+          } else if constexpr (std::is_same_v<T, bool>) {
+            type = kBoolOid;
+            storage = v ? "true" : "false";
+          } else if constexpr (std::is_same_v<T, Timestamp>) {
+            // Untyped, with an explicit UTC offset: right for timestamptz,
+            // and a timestamp column takes the UTC wall time.
+            storage = format_timestamp(v) + "+00";
+          }
+          data = storage.c_str();
+          length = static_cast<int>(storage.size());
+        },
+        value.storage());
+  }
+
+  // Throws for anything but success; leaves the connection ready for the
+  // next command (COPY is refused and drained).
+  void check(ResultHandle& result, std::string_view sql) {
+    PGconn* conn = conn_.get();
+    if (!result) {
+      ErrorKind kind = PQstatus(conn) == CONNECTION_BAD ? ErrorKind::connection : ErrorKind::sql;
+      throw Error(kind, one_line(PQerrorMessage(conn)), {}, std::string(sql));
+    }
+    switch (PQresultStatus(result.get())) {
+      case PGRES_COMMAND_OK:
+      case PGRES_TUPLES_OK:
+      case PGRES_EMPTY_QUERY:
+      case PGRES_SINGLE_TUPLE: return;
+      case PGRES_COPY_IN:
+      case PGRES_COPY_OUT:
+      case PGRES_COPY_BOTH: {
+        abandon_copy(PQresultStatus(result.get()));
+        throw usage_error("COPY ... FROM STDIN / TO STDOUT is not supported", sql);
+      }
+      default: break;
+    }
+    throw result_error(result.get(), sql);
+  }
+
+  // Ends a COPY the statement started (strata has no data to send or take).
+  void abandon_copy(ExecStatusType status) noexcept {
+    PGconn* conn = conn_.get();
+    while (true) {
+      if (status == PGRES_COPY_IN || status == PGRES_COPY_BOTH) {
+        PQputCopyEnd(conn, "COPY FROM STDIN is not supported by strata");
+      } else if (status == PGRES_COPY_OUT) {
+        char* buffer = nullptr;
+        while (PQgetCopyData(conn, &buffer, 0) > 0) PQfreemem(buffer);
+      }
+      ResultHandle next(PQgetResult(conn));
+      if (!next) break;
+      status = PQresultStatus(next.get());
+    }
+  }
+
+  Error result_error(const PGresult* result, std::string_view sql) const {
+    auto field = [&](int code) -> std::string_view {
+      const char* v = PQresultErrorField(result, code);
+      return v != nullptr ? std::string_view(v) : std::string_view();
+    };
+    std::string sqlstate(field(PG_DIAG_SQLSTATE));
+    std::string message(field(PG_DIAG_MESSAGE_PRIMARY));
+    if (message.empty()) message = one_line(PQresultErrorMessage(result));
+    if (message.empty()) message = one_line(PQerrorMessage(conn_.get()));
+    if (auto detail = field(PG_DIAG_MESSAGE_DETAIL); !detail.empty()) message += "\nDETAIL: " + trim_newlines(detail);
+    if (auto hint = field(PG_DIAG_MESSAGE_HINT); !hint.empty()) message += "\nHINT: " + trim_newlines(hint);
+    if (auto context = field(PG_DIAG_CONTEXT); !context.empty()) message += "\nCONTEXT: " + trim_newlines(context);
+
+    std::string_view severity = field(PG_DIAG_SEVERITY_NONLOCALIZED);
+    ErrorKind kind = ErrorKind::sql;
+    if (PQstatus(conn_.get()) == CONNECTION_BAD || severity == "FATAL" || severity == "PANIC" ||
+        (sqlstate.rfind("08", 0) == 0 && sqlstate != "08P01") || sqlstate == "57P01" || sqlstate == "57P02" ||
+        sqlstate == "57P03") {
+      kind = ErrorKind::connection;
+    } else if (sqlstate == "08P01") {
+      // protocol_violation: the client's fault, in practice "bind message
+      // supplies 0 parameters, but prepared statement "" requires 1".
+      kind = ErrorKind::usage;
+    }
+    Error e(kind, std::move(message), std::move(sqlstate), std::string(sql));
+    if (auto position = field(PG_DIAG_STATEMENT_POSITION); !position.empty()) {
+      long chars = 0;
+      std::from_chars(position.data(), position.data() + position.size(), chars);
+      if (chars > 0) e.set_sql_offset(static_cast<int>(utf8_char_to_byte_offset(sql, chars)));
+    }
+    return e;
+  }
+
+  ConnHandle conn_;
+};
+
+}  // namespace
+
+std::size_t utf8_char_to_byte_offset(std::string_view sql, long position) {
+  if (position <= 1) return 0;
+  long seen = 0;  // characters started before i
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    if ((static_cast<unsigned char>(sql[i]) & 0xC0) != 0x80) {
+      if (seen == position - 1) return i;
+      ++seen;
+    }
+  }
+  return sql.size();
+}
+
+int highest_postgres_parameter(std::string_view sql) {
+  int highest = 0;
+  std::size_t i = 0;
+  const std::size_t n = sql.size();
+  auto at = [&](std::size_t k) -> unsigned char { return k < n ? static_cast<unsigned char>(sql[k]) : 0; };
+  while (i < n) {
+    unsigned char c = at(i);
+    if (c == '-' && at(i + 1) == '-') {
+      while (i < n && sql[i] != '\n') ++i;
+    } else if (c == '/' && at(i + 1) == '*') {
+      int depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (at(i) == '/' && at(i + 1) == '*') {
+          ++depth;
+          i += 2;
+        } else if (at(i) == '*' && at(i + 1) == '/') {
+          --depth;
+          i += 2;
+        } else {
+          ++i;
+        }
+      }
+    } else if (c == '\'') {
+      // A string; E'...' strings (flagged below) also take backslash escapes.
+      bool escapes = i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') && (i < 2 || !is_ident_char(at(i - 2)));
+      ++i;
+      while (i < n) {
+        if (escapes && sql[i] == '\\') {
+          i += 2;
+        } else if (sql[i] == '\'') {
+          if (at(i + 1) == '\'') {
+            i += 2;
+          } else {
+            ++i;
+            break;
+          }
+        } else {
+          ++i;
+        }
+      }
+    } else if (c == '"') {
+      ++i;
+      while (i < n) {
+        if (sql[i] == '"') {
+          if (at(i + 1) == '"') {
+            i += 2;
+          } else {
+            ++i;
+            break;
+          }
+        } else {
+          ++i;
+        }
+      }
+    } else if (c == '$') {
+      if (std::isdigit(at(i + 1)) != 0) {
+        std::size_t j = i + 1;
+        long long number = 0;
+        while (j < n && std::isdigit(at(j)) != 0) {
+          if (number < 100000000) number = number * 10 + (sql[j] - '0');
+          ++j;
+        }
+        highest = std::max(highest, static_cast<int>(std::min<long long>(number, 100000000)));
+        i = j;
+      } else {
+        // $tag$ ... $tag$ or $$ ... $$
+        std::size_t j = i + 1;
+        if (is_ident_start(at(j))) {
+          while (j < n && is_ident_char(at(j)) && sql[j] != '$') ++j;
+        }
+        if (at(j) == '$') {
+          std::string_view tag = sql.substr(i, j - i + 1);
+          std::size_t close = sql.find(tag, j + 1);
+          i = close == std::string_view::npos ? n : close + tag.size();
+        } else {
+          ++i;
+        }
+      }
+    } else if (is_ident_start(c)) {
+      while (i < n && is_ident_char(at(i))) ++i;  // a$1 is one identifier
+    } else if (std::isdigit(c) != 0) {
+      while (i < n && (std::isalnum(at(i)) != 0 || at(i) == '.' || at(i) == '_')) ++i;
+    } else {
+      ++i;
+    }
+  }
+  return highest;
+}
+
+std::unique_ptr<Connection> open_postgres(const DatabaseUrl& url, const ConnectOptions& options) {
+  const std::string redacted = url.redacted();
+  auto ms = options.connect_timeout.count();
+  std::string timeout = ms <= 0 ? "0" : std::to_string((ms + 999) / 1000);
+  // Earlier entries are overridden by the URL's own settings; later ones win.
+  const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", "client_encoding", nullptr};
+  const char* values[] = {timeout.c_str(), options.application_name.c_str(), url.text.c_str(), "UTF8", nullptr};
+  ConnHandle conn(PQconnectdbParams(keywords, values, 1));
+  if (!conn) throw Error(ErrorKind::connection, "cannot connect to " + redacted + ": out of memory");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    std::string reason = redact_passwords(one_line(PQerrorMessage(conn.get())));
+    throw Error(ErrorKind::connection, "cannot connect to " + redacted + ": " + reason);
+  }
+  PQsetNoticeProcessor(conn.get(), drop_notice, nullptr);
+  ResultHandle setup(PQexec(conn.get(), "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning"));
+  if (!setup || PQresultStatus(setup.get()) != PGRES_COMMAND_OK) {
+    std::string reason = redact_passwords(one_line(setup ? PQresultErrorMessage(setup.get()) : PQerrorMessage(conn.get())));
+    throw Error(ErrorKind::connection, "cannot set up the session on " + redacted + ": " + reason);
+  }
+  return std::make_unique<PostgresConnection>(std::move(conn), redacted);
+}
+
+}  // namespace strata::detail
