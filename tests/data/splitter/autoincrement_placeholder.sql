@@ -1,0 +1,5 @@
+CREATE TABLE sliding_sync_connections(
+    connection_key $%AUTO_INCREMENT_PRIMARY_KEY%$,
+    user_id TEXT NOT NULL
+);
+CREATE TABLE x (id $%AUTO_INCREMENT_PRIMARY_KEY%$);SELECT '$%AUTO_INCREMENT_PRIMARY_KEY%$';

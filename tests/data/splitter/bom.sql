@@ -1,0 +1,3 @@
+﻿-- strata: no-transaction
+SELECT 1;
+SELECT 2;

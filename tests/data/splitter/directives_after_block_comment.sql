@@ -1,0 +1,6 @@
+/*
+ * Copyright header; with a semicolon.
+ */
+;
+-- strata: no-transaction
+SELECT 1;

@@ -1,0 +1,3 @@
+-- v2: Add a column
+-- transaction: on
+ALTER TABLE t ADD COLUMN x INTEGER;

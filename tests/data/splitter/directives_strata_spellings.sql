@@ -1,0 +1,3 @@
+-- strata: No_Transaction
+-- strata: compatible with 7
+SELECT 1;

@@ -1,0 +1,3 @@
+SELECT 1;
+/* not closed /* nested */
+SELECT 3;
