@@ -2,12 +2,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
@@ -530,6 +532,31 @@ TEST_F(SqliteConnection, FailedOpenLeavesExistingFilesAlone) {
   test::write_file(path, std::string(4096, 'j'));
   EXPECT_THROW(connect("sqlite:" + path.string()), Error);
   EXPECT_TRUE(fs::exists(path));  // not ours: left alone
+}
+
+TEST_F(SqliteConnection, ManyConnectionsMayOpenANewFileAtOnce) {
+  for (int round = 0; round < 10; ++round) {
+    std::string url = "sqlite:" + (db_->dir() / ("race" + std::to_string(round) + ".db")).string();
+    std::atomic<bool> go{false};
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i) {
+      threads.emplace_back([&, i] {
+        while (!go) std::this_thread::yield();
+        try {
+          auto c = connect(url);
+          c->execute("CREATE TABLE IF NOT EXISTS t" + std::to_string(i) + " (a INTEGER)");
+          if (c->query("PRAGMA journal_mode").rows.at(0).get<std::string>(0) != "wal") ++failures;
+        } catch (const Error& e) {
+          ++failures;
+          ADD_FAILURE() << e.what();
+        }
+      });
+    }
+    go = true;
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures, 0);
+  }
 }
 
 TEST_F(SqliteConnection, OnlyDollarNumberParameters) {

@@ -12,9 +12,17 @@
 
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "strata/connection.hpp"
+#include "strata/error.hpp"
+
+namespace strata {
+// Readable test names and failure messages ("postgres", not "4-byte object").
+inline void PrintTo(Engine engine, std::ostream* os) { *os << to_string(engine); }
+inline void PrintTo(ErrorKind kind, std::ostream* os) { *os << to_string(kind); }
+}  // namespace strata
 
 namespace strata::test {
 

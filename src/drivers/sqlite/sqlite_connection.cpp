@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <climits>
 #include <cstring>
 #include <string>
@@ -546,14 +548,34 @@ class SqliteConnection final : public Connection {
   DbHandle db_;
 };
 
-// Runs a setup statement; any failure means the database cannot be used.
-void setup(sqlite3* db, const char* sql, const std::string& redacted) {
-  char* message = nullptr;
-  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
-  if (rc != SQLITE_OK) {
-    std::string reason = message != nullptr ? message : sqlite3_errstr(rc);
-    sqlite3_free(message);
-    throw Error(ErrorKind::connection, "cannot open " + redacted + ": " + reason,
+// Runs a setup statement and returns its first column of its first row (or
+// ""); any failure means the database cannot be used. SQLITE_BUSY is retried
+// until `deadline`: switching a fresh file to WAL needs an exclusive lock,
+// and SQLite reports BUSY at once, without its busy handler, when several
+// connections open a new database together.
+std::string setup(sqlite3* db, const char* sql, const std::string& redacted,
+                  std::chrono::steady_clock::time_point deadline) {
+  while (true) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db, sql, -1, 0, &raw, nullptr);
+    StmtHandle stmt(raw);
+    std::string first;
+    if (rc == SQLITE_OK && stmt) {
+      while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+        if (first.empty() && sqlite3_column_count(stmt.get()) > 0) {
+          const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+          if (text != nullptr) first = text;
+        }
+      }
+      if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_OK) return first;
+    if ((rc & 0xff) == SQLITE_BUSY && std::chrono::steady_clock::now() < deadline) {
+      stmt.reset();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    throw Error(ErrorKind::connection, "cannot open " + redacted + ": " + sqlite3_errmsg(db),
                 code_name(sqlite3_extended_errcode(db)));
   }
 }
@@ -599,10 +621,14 @@ std::unique_ptr<Connection> open_sqlite(const DatabaseUrl& url, const ConnectOpt
   auto ms = options.busy_timeout.count();
   sqlite3_busy_timeout(db.get(), ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : static_cast<int>(ms));
   try {
-    // journal_mode reads the file header first, so a file that is not a
-    // database fails here rather than on the first query.
-    if (!memory) setup(db.get(), "PRAGMA journal_mode = WAL", redacted);
-    setup(db.get(), "PRAGMA foreign_keys = ON", redacted);
+    // journal_mode reads the file header, so a file that is not a database
+    // fails here rather than on the first query.
+    auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;
+    // WAL is persistent: only a file not in WAL mode yet needs the switch.
+    if (!memory && setup(db.get(), "PRAGMA journal_mode", redacted, deadline) != "wal") {
+      setup(db.get(), "PRAGMA journal_mode = WAL", redacted, deadline);
+    }
+    setup(db.get(), "PRAGMA foreign_keys = ON", redacted, deadline);
   } catch (...) {
     db.reset();
     forget_created();
