@@ -687,7 +687,7 @@ std::string render(const Diagnostic& d, std::string_view file, std::string_view 
   out += '\n';
   // The caret: a tab under each tab so it lines up whatever the tab width,
   // one space per UTF-8 character (continuation bytes take no column).
-  const std::size_t col = std::min<std::size_t>(d.column > 0 ? d.column - 1 : 0, source.size());
+  const std::size_t col = std::min(static_cast<std::size_t>(d.column > 0 ? d.column - 1 : 0), source.size());
   for (std::size_t i = 0; i < col; ++i) {
     const auto c = static_cast<unsigned char>(source[i]);
     if (c == '\t') out += '\t';
