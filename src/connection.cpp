@@ -22,6 +22,23 @@ std::string Connection::quote_identifier(std::string_view name) {
   return out;
 }
 
+std::optional<Row> Connection::fetch_one(std::string_view sql, std::span<const Value> params) {
+  auto result = query(sql, params);
+  if (result.rows.empty()) return std::nullopt;
+  return std::move(result.rows.front());
+}
+
+Value Connection::fetch_value(std::string_view sql, std::span<const Value> params) {
+  auto result = query(sql, params);
+  if (result.rows.empty()) {
+    throw Error(ErrorKind::usage, "fetch_value: the statement returned no row", {}, std::string(sql));
+  }
+  if (result.rows.front().size() == 0) {
+    throw Error(ErrorKind::usage, "fetch_value: the statement returned no column", {}, std::string(sql));
+  }
+  return result.rows.front()[0];
+}
+
 std::unique_ptr<Connection> connect(const DatabaseUrl& url, const ConnectOptions& options) {
   switch (url.engine) {
     case Engine::sqlite: return detail::open_sqlite(url, options);

@@ -2,7 +2,7 @@
 //
 // A Connection owns its engine handle (sqlite3* or PGconn*); the C libraries
 // never appear in public headers. A Connection is not thread-safe: use one
-// per thread (the pool, in a later header, hands them out).
+// per thread (strata/pool.hpp hands them out to many threads).
 //
 // Parameters are written $1, $2, ... on both engines. Every failure throws
 // strata::Error carrying the engine's code, its message and the SQL text.
@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "strata/url.hpp"
 #include "strata/value.hpp"
@@ -62,6 +63,35 @@ class Connection {
   }
   std::int64_t execute(std::string_view sql, std::initializer_list<Value> params) {
     return query(sql, params).affected;
+  }
+  // Convenience readers over query(), with the same rules and errors.
+  // fetch: every row. fetch_one: the first row, or nullopt when there is
+  // none (further rows are discarded). fetch_value: the first column of the
+  // first row; Error{ErrorKind::usage} when the statement returns no row or
+  // no column. fetch_value<T> converts it with Value::as<T>() (so
+  // fetch_value<std::optional<T>> reads NULL as nullopt, but a missing row
+  // still throws).
+  std::vector<Row> fetch(std::string_view sql, std::span<const Value> params = {}) {
+    return query(sql, params).rows;
+  }
+  std::vector<Row> fetch(std::string_view sql, std::initializer_list<Value> params) {
+    return query(sql, params).rows;
+  }
+  std::optional<Row> fetch_one(std::string_view sql, std::span<const Value> params = {});
+  std::optional<Row> fetch_one(std::string_view sql, std::initializer_list<Value> params) {
+    return fetch_one(sql, std::span<const Value>(params.begin(), params.size()));
+  }
+  Value fetch_value(std::string_view sql, std::span<const Value> params = {});
+  Value fetch_value(std::string_view sql, std::initializer_list<Value> params) {
+    return fetch_value(sql, std::span<const Value>(params.begin(), params.size()));
+  }
+  template <class T>
+  T fetch_value(std::string_view sql, std::span<const Value> params = {}) {
+    return fetch_value(sql, params).template as<T>();
+  }
+  template <class T>
+  T fetch_value(std::string_view sql, std::initializer_list<Value> params) {
+    return fetch_value(sql, params).template as<T>();
   }
   // Runs a script of several statements without parameters, as the engine's
   // own multi-statement API does (PQexec; on SQLite a prepare/step loop over
