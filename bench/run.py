@@ -1,0 +1,661 @@
+#!/usr/bin/python3
+"""Runs the benchmark scenarios and writes bench/RESULTS.md.
+
+Called by scripts/bench (which installs the tools, builds strata, writes the
+workloads with workload.py and starts a throwaway PostgreSQL); not meant to
+be run on its own, but it can be:
+
+    STRATA_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:PORT/postgres \\
+      /usr/bin/python3 bench/run.py --work DIR --strata build-bench/strata \\
+        --dbmate PATH --micro-json FILE --out bench/RESULTS.md
+
+DIR holds one workload per size (DIR/n100, DIR/n1000, from workload.py).
+Every command runs under strata_bench_measure (bench/measure/measure.cpp),
+which takes its wall time around spawn/wait and its peak resident memory from
+the same wait4() that /usr/bin/time -f %M reads (ru_maxrss: the largest of
+the process and the children it waited for). A command that fails
+stops the run: a benchmark of a broken tool measures nothing.
+Stdlib only; run with Debian's /usr/bin/python3.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+PSQL = "/usr/lib/postgresql/15/bin/psql"  # the real client; /usr/bin/psql is a Perl wrapper
+SQLITE3 = "/usr/bin/sqlite3"
+PYTHON = "/usr/bin/python3"  # Debian's, where python3-alembic lives
+MEASURE = "strata_bench_measure"  # set from --measure
+# Flags that would name a fresh-database fast path of `strata up` (one
+# transaction or a snapshot). Scenario (d) runs the first that `strata up
+# --help` lists, and reports "not implemented" when it lists none.
+FAST_PATH_FLAGS = ["--single-transaction", "--fresh", "--snapshot"]
+
+START = time.monotonic()
+
+
+def progress(message: str) -> None:
+    elapsed = int(time.monotonic() - START)
+    print(f"[bench {elapsed // 60:2d}:{elapsed % 60:02d}] {message}", flush=True)
+
+
+def die(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def measure(argv, log, cwd=None, env=None, stdin_path=None):
+    """Runs argv once under strata_bench_measure; returns (seconds, peak RSS
+    in KiB, CPU seconds). Output goes to `log`; a failure stops the whole run."""
+    result = log + ".measure"
+    with open(log, "ab") as out:
+        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+        try:
+            code = subprocess.run([MEASURE, result, *argv], stdin=stdin, stdout=out, stderr=subprocess.STDOUT,
+                                  cwd=cwd, env=env).returncode
+        finally:
+            if stdin_path:
+                stdin.close()
+    if code != 0:
+        with open(log, "rb") as f:
+            tail = f.read()[-3000:].decode(errors="replace")
+        die(f"{' '.join(argv)} exited {code}; its output ends with:\n{tail}")
+    with open(result) as f:
+        seconds, rss_kib, _, cpu = f.read().split()
+    return float(seconds), int(rss_kib), float(cpu)
+
+
+def run_quiet(argv, **kw):
+    r = subprocess.run(argv, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        die(f"{' '.join(argv)} exited {r.returncode}:\n{r.stdout}{r.stderr}")
+    return r.stdout
+
+
+# ---------------------------------------------------------------- databases
+
+class SqliteDatabases:
+    """Each database is a file in its own directory (sqitch keeps its registry
+    beside the target, strata its lock file)."""
+
+    engine = "sqlite"
+
+    def __init__(self, root):
+        self.root = root
+        self.counter = 0
+
+    def fresh(self):
+        self.counter += 1
+        d = os.path.join(self.root, f"db{self.counter}")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        return os.path.join(d, "app.db")
+
+    def drop(self, db):
+        shutil.rmtree(os.path.dirname(db), ignore_errors=True)
+
+    def count(self, db, sql):
+        return int(run_quiet([SQLITE3, db, sql]).strip())
+
+
+class PostgresDatabases:
+    """Each database is CREATE DATABASE on the throwaway server."""
+
+    engine = "postgres"
+
+    def __init__(self, admin_url):
+        self.admin_url = admin_url
+        self.base = admin_url.rsplit("/", 1)[0]
+        self.counter = 0
+
+    def _psql(self, *sql, url=None):
+        argv = [PSQL, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url or self.admin_url]
+        for s in sql:
+            argv += ["-c", s]
+        return run_quiet(argv)
+
+    def fresh(self):
+        self.counter += 1
+        name = f"bench_{os.getpid()}_{self.counter}"
+        self._psql(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+        return name
+
+    def drop(self, db):
+        self._psql(f"DROP DATABASE IF EXISTS {db}")
+
+    def url(self, db):
+        return f"{self.base}/{db}"
+
+    def count(self, db, sql):
+        return int(self._psql(sql, url=self.url(db)).strip())
+
+
+# ---------------------------------------------------------------- tools
+
+class Tool:
+    """How one tool applies, re-runs (no-op) and reports status on one engine.
+
+    Each method returns (argv, kwargs for measure()). `history` is the SQL
+    that counts the migrations the tool recorded, to check its work.
+    """
+
+    name = "?"
+    history = None
+
+    def __init__(self, dbs, workload, args):
+        self.dbs, self.w, self.args = dbs, workload, args
+
+    def pg_url(self, db):
+        return self.dbs.url(db)
+
+    def apply(self, db):
+        raise NotImplementedError
+
+    def noop(self, db):
+        return self.apply(db)
+
+    def status(self, db):
+        raise NotImplementedError
+
+
+class Floor(Tool):
+    """The engine's own client running the plain SQL, one transaction per
+    migration, without any history."""
+
+    name = "floor (client, no history)"
+    script = ""
+
+    def apply(self, db):
+        f = os.path.join(self.w, "floor", f"{self.dbs.engine}{self.script}.sql")
+        if self.dbs.engine == "sqlite":
+            return [SQLITE3, "-bail", db], {"stdin_path": f}
+        return [PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.pg_url(db), "-f", f, "-o", "/dev/null"], {}
+
+    noop = None
+    status = None
+
+
+class FloorHistory(Floor):
+    """The same with one history row per migration; its no-op and status are
+    connect-and-read-the-history."""
+
+    name = "floor (client + history)"
+    script = "_history"
+    history = "SELECT count(*) FROM bench_history"
+
+    def noop(self, db):
+        f = os.path.join(self.w, "floor", f"{self.dbs.engine}_noop.sql")
+        if self.dbs.engine == "sqlite":
+            return [SQLITE3, "-bail", db], {"stdin_path": f}
+        return [PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.pg_url(db), "-f", f, "-o", "/dev/null"], {}
+
+    status = noop
+
+
+class Strata(Tool):
+    name = "strata"
+    history = "SELECT count(*) FROM strata_migrations WHERE success"
+    extra = []
+
+    def url(self, db):
+        return f"sqlite:{db}" if self.dbs.engine == "sqlite" else self.pg_url(db)
+
+    def apply(self, db):
+        src = os.path.join(self.w, "strata", "migrations")
+        return [self.args.strata, "up", *self.extra, "-d", self.url(db), "-s", src], {}
+
+    def status(self, db):
+        src = os.path.join(self.w, "strata", "migrations")
+        return [self.args.strata, "status", "-d", self.url(db), "-s", src], {}
+
+
+class StrataFast(Strata):
+    name = "strata (fresh-database fast path)"
+    noop = None
+    status = None
+
+
+class Dbmate(Tool):
+    name = "dbmate"
+    history = "SELECT count(*) FROM schema_migrations"
+
+    def base(self, db):
+        url = f"sqlite:{db}" if self.dbs.engine == "sqlite" else self.pg_url(db) + "?sslmode=disable"
+        return [self.args.dbmate, "--url", url, "--migrations-dir", os.path.join(self.w, "dbmate", "db", "migrations"),
+                "--no-dump-schema"]
+
+    def apply(self, db):
+        return self.base(db) + ["up"], {}
+
+    def status(self, db):
+        return self.base(db) + ["status"], {}
+
+
+class Alembic(Tool):
+    name = "alembic"
+    history = "SELECT count(*) FROM alembic_version"  # one row: the head
+
+    def env(self, db):
+        if self.dbs.engine == "sqlite":
+            url = f"sqlite:///{db}"
+        else:
+            url = "postgresql+psycopg2://" + self.pg_url(db).split("://", 1)[1]
+        return dict(os.environ, BENCH_DB_URL=url)
+
+    def apply(self, db):
+        ini = os.path.join(self.w, "alembic", "alembic.ini")
+        return [PYTHON, "-m", "alembic", "-c", ini, "upgrade", "head"], {"env": self.env(db)}
+
+    def status(self, db):
+        ini = os.path.join(self.w, "alembic", "alembic.ini")
+        return [PYTHON, "-m", "alembic", "-c", ini, "current"], {"env": self.env(db)}
+
+
+class Sqitch(Tool):
+    name = "sqitch"
+    history = None  # its registry lives elsewhere on SQLite; checked through the tables instead
+
+    def target(self, db):
+        if self.dbs.engine == "sqlite":
+            return f"db:sqlite:{db}"
+        return "db:pg:" + self.pg_url(db).split(":", 1)[1]
+
+    def kw(self):
+        env = dict(os.environ, SQITCH_FULLNAME="Bench", SQITCH_EMAIL="bench@example.org")
+        return {"cwd": os.path.join(self.w, "sqitch"), "env": env}
+
+    def apply(self, db):
+        return ["sqitch", "deploy", self.target(db)], self.kw()
+
+    def status(self, db):
+        return ["sqitch", "status", self.target(db)], self.kw()
+
+
+# ---------------------------------------------------------------- scenarios
+
+def fast_path_flag(strata):
+    help_text = subprocess.run([strata, "up", "--help"], capture_output=True, text=True).stdout
+    for flag in FAST_PATH_FLAGS:
+        if re.search(rf"(^|[\s,]){re.escape(flag)}\b", help_text):
+            return flag
+    return None
+
+
+def check_applied(tool, dbs, db, n):
+    """Fails the run unless the last table exists with its 10 rows and the
+    tool recorded every migration."""
+    last = f"SELECT count(*) FROM t{n:05d}"
+    if dbs.count(db, last) != 10:
+        die(f"{tool.name} on {dbs.engine}: t{n:05d} does not hold 10 rows")
+    if tool.history:
+        want = 1 if tool.name == "alembic" else n
+        got = dbs.count(db, tool.history)
+        if got != want:
+            die(f"{tool.name} on {dbs.engine}: history holds {got} rows, expected {want}")
+
+
+SLOW_TOOLS = ("alembic", "sqitch")
+
+
+def bench_engine(dbs, n, runs, slow_runs, quick_runs, args, fast_flag, logdir, results):
+    """Scenarios (a)-(c) and (e) on one engine for one workload size.
+
+    (a) apply: `runs` times on a fresh database each (`slow_runs` for Alembic
+        and sqitch, which take 5-20 times as long: the time budget), the
+        tools interleaved so a burst of background load hits all alike.
+    (b) no-op and (c) status: `quick_runs` times each on the database the
+        last apply run left (all N applied).
+    """
+    w = os.path.join(args.work, f"n{n}")
+    tools = [Floor(dbs, w, args), FloorHistory(dbs, w, args), Strata(dbs, w, args)]
+    if fast_flag:
+        fast = StrataFast(dbs, w, args)
+        fast.extra = [fast_flag]
+        tools.append(fast)
+    tools += [Dbmate(dbs, w, args), Alembic(dbs, w, args), Sqitch(dbs, w, args)]
+
+    kept = {}
+    for i in range(runs):
+        for tool in tools:
+            tool_runs = min(runs, slow_runs) if tool.name in SLOW_TOOLS else runs
+            if i >= tool_runs:
+                continue
+            db = dbs.fresh()
+            argv, kw = tool.apply(db)
+            s, rss, cpu = measure(argv, os.path.join(logdir, f"{dbs.engine}-{n}-{tool.name.split()[0]}-apply.log"), **kw)
+            results.append(dict(engine=dbs.engine, n=n, scenario="apply", tool=tool.name, seconds=s, rss_kib=rss,
+                                cpu=cpu))
+            progress(f"{dbs.engine} N={n} apply {tool.name:<34} run {i + 1}/{tool_runs}: {s:8.3f} s  {rss / 1024:6.1f} MiB")
+            if tool.name in kept:
+                dbs.drop(kept[tool.name])
+            kept[tool.name] = db
+    for tool in tools:
+        check_applied(tool, dbs, kept[tool.name], n)
+
+    for scenario in ("noop", "status"):
+        for i in range(quick_runs):
+            for tool in tools:
+                make = getattr(tool, scenario)
+                if make is None:
+                    continue
+                argv, kw = make(kept[tool.name])
+                log = os.path.join(logdir, f"{dbs.engine}-{n}-{tool.name.split()[0]}-{scenario}.log")
+                s, rss, cpu = measure(argv, log, **kw)
+                results.append(dict(engine=dbs.engine, n=n, scenario=scenario, tool=tool.name, seconds=s, rss_kib=rss,
+                                    cpu=cpu))
+        progress(f"{dbs.engine} N={n} {scenario}: {quick_runs} runs of each tool done")
+    for db in kept.values():
+        dbs.drop(db)
+
+
+# ---------------------------------------------------------------- report
+
+def version_of(argv, pattern=r"(\d+(?:\.\d+)+)"):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        m = re.search(pattern, out.stdout + out.stderr)
+        return m.group(1) if m else (out.stdout + out.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "not found"
+
+
+def machine(args, dbs_pg):
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    server = dbs_pg._psql("SHOW server_version").strip() if dbs_pg else "not run"
+    py = [PYTHON, "-c", "import alembic, sqlalchemy, psycopg2; print(alembic.__version__, sqlalchemy.__version__, "
+          "psycopg2.__version__.split()[0])"]
+    alembic_v, sqlalchemy_v, psycopg2_v = run_quiet(py).split()
+    return [
+        ("CPU", f"{os.cpu_count()} cores, {cpu}"),
+        ("memory", f"{mem_kib / 1024 / 1024:.1f} GiB"),
+        ("kernel", f"{platform.system()} {platform.release()}"),
+        ("strata", version_of([args.strata, "--version"]) + f" (Release build, {args.compiler})"),
+        ("SQLite", "sqlite3 " + version_of([SQLITE3, "--version"])),
+        ("PostgreSQL", f"server {server}, client psql {version_of([PSQL, '--version'])}"),
+        ("dbmate", version_of([args.dbmate, "--version"])),
+        ("Alembic", f"{alembic_v} (SQLAlchemy {sqlalchemy_v}, psycopg2 {psycopg2_v}, "
+                    f"Python {version_of([PYTHON, '--version'])})"),
+        ("sqitch", version_of(["sqitch", "--version"])),
+    ]
+
+
+def fmt_s(x):
+    if x < 1:
+        return f"{x * 1000:.0f} ms" if x >= 0.01 else f"{x * 1000:.1f} ms"
+    return f"{x:.2f} s"
+
+
+def fmt_ratio(x):
+    return f"{x:.2f}×" if x is not None else "–"
+
+
+def summary(results, engine, n, scenario, tool):
+    runs = [r for r in results if (r["engine"], r["n"], r["scenario"], r["tool"]) == (engine, n, scenario, tool)]
+    if not runs:
+        return None
+    secs = [r["seconds"] for r in runs]
+    return dict(median=statistics.median(secs), lo=min(secs), hi=max(secs), runs=len(secs),
+                rss=statistics.median(r["rss_kib"] for r in runs), cpu=statistics.median(r["cpu"] for r in runs))
+
+
+def scenario_table(results, engine, n, scenario, tool_names, floor_name, fast_flag):
+    floor = summary(results, engine, n, scenario, floor_name)
+    strata = summary(results, engine, n, scenario, "strata")
+    head = "× floor+history" if scenario == "apply" else "× floor (connect + read history)"
+    lines = [f"| tool | median | min–max | runs | {head} | × strata | client CPU | peak RSS |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name in tool_names:
+        s = summary(results, engine, n, scenario, name)
+        if s is None:
+            if name.startswith("strata (fresh") and scenario == "apply" and not fast_flag:
+                lines.append(f"| {name} | not implemented | | | | | | |")
+            continue
+        rf = s["median"] / floor["median"] if floor else None
+        rs = s["median"] / strata["median"] if strata else None
+        label = f"**{name}**" if name == "strata" else name
+        lines.append(f"| {label} | {fmt_s(s['median'])} | {fmt_s(s['lo'])}–{fmt_s(s['hi'])} | {s['runs']} | "
+                     f"{fmt_ratio(rf)} | {fmt_ratio(rs)} | {fmt_s(s['cpu'])} | {s['rss'] / 1024:.1f} MiB |")
+    return lines
+
+
+def micro_table(micro_json):
+    with open(micro_json) as f:
+        data = json.load(f)
+    lines = ["| benchmark | time per iteration | throughput |", "| --- | ---: | ---: |"]
+    figures = {}
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate":
+            continue
+        name = b["name"].replace("/min_time:1.000", "")
+        t = b["real_time"]
+        unit = b.get("time_unit", "ns")
+        if "bytes_per_second" in b:
+            mbs = b["bytes_per_second"] / 1e6
+            figures[name] = mbs
+            thr = f"{mbs:,.0f} MB/s"
+        elif "items_per_second" in b:
+            thr = f"{b['items_per_second'] / 1e6:,.1f} M migrations/s"
+        else:
+            thr = ""
+        lines.append(f"| {name} | {t:,.2f} {unit} | {thr} |")
+    return lines, figures, data.get("context", {})
+
+
+def verdict(ok):
+    return "met" if ok else "**not met**"
+
+
+def targets(results, figures, sizes):
+    n = max(sizes)
+    out = [f"| target (N={n}) | engine | measured | verdict |", "| --- | --- | ---: | --- |"]
+    for engine in ("sqlite", "postgres"):
+        st = summary(results, engine, n, "apply", "strata")
+        if st is None:
+            continue
+        fl = summary(results, engine, n, "apply", "floor (client + history)")
+        db = summary(results, engine, n, "apply", "dbmate")
+        r = st["median"] / fl["median"]
+        out.append(f"| apply ≤ 1.05× floor with history | {engine} | {r:.2f}× | {verdict(r <= 1.05)} |")
+        r = st["median"] / db["median"]
+        out.append(f"| apply ≤ 1.0× dbmate | {engine} | {r:.2f}× | {verdict(r <= 1.0)} |")
+        st = summary(results, engine, n, "noop", "strata")
+        fl = summary(results, engine, n, "noop", "floor (client + history)")
+        db = summary(results, engine, n, "noop", "dbmate")
+        r = st["median"] / fl["median"]
+        out.append(f"| no-op ≤ 1.5× floor's connect-and-query | {engine} | {r:.2f}× | {verdict(r <= 1.5)} |")
+        r = st["median"] / db["median"]
+        out.append(f"| no-op ≤ 0.5× dbmate | {engine} | {r:.2f}× | {verdict(r <= 0.5)} |")
+    for name in ("BM_SplitRealisticPostgres", "BM_SplitHugeDollarBody"):
+        if name in figures:
+            out.append(f"| splitter ≥ 300 MB/s ({name}) | postgres | {figures[name]:,.0f} MB/s | "
+                       f"{verdict(figures[name] >= 300)} |")
+    return out
+
+
+def write_report(args, results, machine_rows, fast_flag, sizes, runs_for, load_before, load_after, elapsed):
+    tool_names = ["floor (client, no history)", "floor (client + history)", "strata",
+                  "strata (fresh-database fast path)", "dbmate", "alembic", "sqitch"]
+    micro_lines, figures, micro_ctx = micro_table(args.micro_json) if args.micro_json else ([], {}, {})
+    today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    L = []
+    L += ["# strata benchmark results", "",
+          f"Generated by `scripts/bench` on {today}, in {elapsed / 60:.1f} minutes. **Taken on a shared 2-core "
+          "machine** while other work (builds, test suites) may have run beside it: load average "
+          f"{load_before} before, {load_after} after. Read the figures as ratios measured side by side in one "
+          "run (the tools are interleaved run by run), not as absolute speeds.", "",
+          "The analysis of these figures (what falls short of the targets and why) is in "
+          "[README.md](README.md#findings); this file is rewritten by every run.", "",
+          "## Machine", "", "| | |", "| --- | --- |"]
+    L += [f"| {k} | {v} |" for k, v in machine_rows]
+    L += ["",
+          "## Workload and method", "",
+          "N migrations, each `CREATE TABLE` (3 columns) + `CREATE INDEX` + a 10-row `INSERT`, each in its own "
+          "transaction, in every tool's own format (`bench/workload.py`). Sizes: " +
+          ", ".join(f"N={n} ({runs_for[n][0]} apply runs, {runs_for[n][1]} for Alembic and sqitch, which take "
+                    f"far longer; {runs_for[n][2]} no-op/status runs)" for n in sizes) +
+          ". Times are wall-clock around the whole process (start, connect, work, exit); client CPU is the "
+          "median user+system time of the tool's processes (not the database server's), a figure background "
+          "load disturbs less than the wall clock; peak RSS is "
+          "ru_maxrss from wait4(), what `/usr/bin/time -f %M` reports (for sqitch, the largest of the process and "
+          "the clients it runs), both taken by a small launcher, `bench/measure/measure.cpp`, that adds neither "
+          "its own start-up nor its own memory to the figures.", "",
+          "- **floor (client, no history)**: one `sqlite3` / `psql` process runs all N migrations, "
+          "`BEGIN`/`COMMIT` around each (SQLite: `BEGIN IMMEDIATE`, WAL and foreign keys on, as strata's driver "
+          "does).",
+          "- **floor (client + history)**: the same plus an `INSERT` of a history row (version, description, "
+          "SHA-384 checksum, timing, success) inside each migration's transaction. Its no-op and status "
+          "scenarios are the floor's connect-and-query: connect and `SELECT version, checksum` from the "
+          "history, in one client process.",
+          "- **strata**: `strata up` / `strata up` again / `strata status`, versioned files `0001_x.sql`.",
+          "- **dbmate**: `dbmate --no-dump-schema up` / `up` / `status`, `db/migrations/<ts>_x.sql`.",
+          "- **alembic**: `python3 -m alembic upgrade head` / `upgrade head` / `current`, one revision file per "
+          "migration (down_revision chain, `op.execute` per statement), `transaction_per_migration=True` "
+          "and SQLAlchemy's documented pysqlite fix so each SQLite migration is one transaction. Alembic "
+          "keeps no checksums. Version files are byte-compiled before timing.",
+          "- **sqitch**: `sqitch deploy` / `deploy` / `status`, a plan of N changes whose deploy scripts are "
+          "wrapped in `BEGIN`/`COMMIT` as sqitch's templates do; sqitch runs the engine's client "
+          "(`sqlite3`, `psql`) once per change.",
+          "",
+          "Defaults differ where the tools differ: strata (and so the SQLite floor) opens SQLite in WAL mode; "
+          "dbmate, Alembic and sqitch leave SQLite's rollback journal. The PostgreSQL server is "
+          "`scripts/with-postgres`' throwaway cluster on 127.0.0.1 with `fsync`, `synchronous_commit` and "
+          "`full_page_writes` off, so PostgreSQL figures are round trips and server work, not disk flushes. "
+          "Each apply run gets a fresh database (file, or `CREATE DATABASE`, not timed); the no-op and status "
+          "runs use the database the last apply run left, with all N applied; each tool's result is checked "
+          "(last table holds its 10 rows, history holds N rows).", ""]
+
+    letters = {"apply": "(a) apply all N to an empty database",
+               "noop": "(b) no-op run with all N applied (start, connect, read history, validate, exit)",
+               "status": "(c) status with all N applied"}
+    for engine in ("sqlite", "postgres"):
+        if not any(r["engine"] == engine for r in results):
+            continue
+        L += [f"## {'SQLite' if engine == 'sqlite' else 'PostgreSQL'}", ""]
+        for n in sizes:
+            for scenario in ("apply", "noop", "status"):
+                L += [f"### {letters[scenario]}, N={n}", ""]
+                L += scenario_table(results, engine, n, scenario, tool_names,
+                                    "floor (client + history)", fast_flag)
+                L += [""]
+        L += [f"### (d) fresh-database fast path, {engine}", ""]
+        if fast_flag:
+            L += [f"Measured as `strata up {fast_flag}`: the row \"strata (fresh-database fast path)\" in the "
+                  "apply tables above.", ""]
+        else:
+            L += ["**Not implemented**: `strata up --help` offers no fresh-database fast path (one transaction "
+                  "for everything, or a snapshot), so there is nothing to measure. The apply tables show it as "
+                  "\"not implemented\".", ""]
+
+    L += ["## (e) Peak memory", "",
+          "Median peak RSS per run, N=" + str(max(sizes)) + ".", "",
+          "| tool | SQLite apply | SQLite no-op | PostgreSQL apply | PostgreSQL no-op |",
+          "| --- | ---: | ---: | ---: | ---: |"]
+    n = max(sizes)
+    for name in tool_names:
+        cells = []
+        for engine in ("sqlite", "postgres"):
+            for scenario in ("apply", "noop"):
+                s = summary(results, engine, n, scenario, name)
+                cells.append(f"{s['rss'] / 1024:.1f} MiB" if s else "–")
+        if any(c != "–" for c in cells):
+            L.append(f"| {name} | " + " | ".join(cells) + " |")
+    L += [""]
+
+    if micro_lines:
+        L += ["## Micro-benchmarks (Google Benchmark, `build-bench/strata_micro_bench`)", "",
+              "Splitter: `strata::sql::parse_script(text, Engine::postgres)` over a ~10 MB realistic script "
+              "(DDL, DML, comments, quoted strings, `$$` and `$fn$` function bodies) and over one ~10 MB "
+              "dollar-quoted body. Checksum: `strata::checksum` over 1 KiB (about one migration) and 1 MiB, "
+              "LF and CRLF. Planning: `strata::plan_up` and `strata::compare` over 10,000 migrations with "
+              "0, 5,000 and 10,000 applied. MB = 10^6 bytes."
+              + (" (Debian's libbenchmark warns that it was built as DEBUG; that concerns the harness, the "
+                 "code measured is strata's Release build.)" if micro_ctx.get("library_build_type") == "debug"
+                 else ""), ""]
+        L += micro_lines + [""]
+
+    L += ["## Targets", "", "Reported, not asserted.", ""]
+    L += targets(results, figures, sizes) + [""]
+    with open(args.out, "w") as f:
+        f.write("\n".join(L))
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    global MEASURE, PSQL
+    p = argparse.ArgumentParser(description="Runs strata's benchmark scenarios")
+    p.add_argument("--work", required=True, help="directory holding n<N>/ workloads from workload.py")
+    p.add_argument("--sizes", default="100,1000")
+    p.add_argument("--runs", default="100:5:3:7,1000:3:2:5",
+                   help="N:apply_runs:slow_apply_runs:quick_runs per size (slow = Alembic and sqitch's apply runs; "
+                        "quick = no-op and status)")
+    p.add_argument("--engines", default="sqlite,postgres")
+    p.add_argument("--strata", required=True)
+    p.add_argument("--dbmate", required=True)
+    p.add_argument("--measure", required=True, help="the strata_bench_measure launcher")
+    p.add_argument("--psql", default=PSQL, help="the psql binary (not Debian's /usr/bin/psql wrapper)")
+    p.add_argument("--compiler", default="")
+    p.add_argument("--micro-json", help="Google Benchmark JSON output to include")
+    p.add_argument("--out", required=True, help="RESULTS.md to write")
+    p.add_argument("--raw", help="also write every measurement as JSON here")
+    p.add_argument("--started", type=float, help="when the whole bench began (epoch seconds), for the report")
+    args = p.parse_args()
+
+    MEASURE = os.path.abspath(args.measure)
+    PSQL = args.psql
+    sizes = [int(x) for x in args.sizes.split(",")]
+    runs_for = {}
+    for item in args.runs.split(","):
+        n, a, slow, q = (int(x) for x in item.split(":"))
+        runs_for[n] = (a, slow, q)
+    for n in sizes:
+        runs_for.setdefault(n, (3, 2, 5))
+    engines = args.engines.split(",")
+    logdir = os.path.join(args.work, "logs")
+    shutil.rmtree(logdir, ignore_errors=True)
+    os.makedirs(logdir)
+
+    dbs_pg = None
+    if "postgres" in engines:
+        url = os.environ.get("STRATA_TEST_POSTGRES_URL")
+        if not url:
+            die("STRATA_TEST_POSTGRES_URL is not set (run under scripts/with-postgres)")
+        dbs_pg = PostgresDatabases(url)
+    fast_flag = fast_path_flag(args.strata)
+    progress("strata fresh-database fast path: " + (f"`strata up {fast_flag}`" if fast_flag else "not implemented"))
+
+    load_before = " ".join(open("/proc/loadavg").read().split()[:3])
+    results = []
+    for n in sizes:
+        for engine in engines:
+            dbs = SqliteDatabases(os.path.join(args.work, "db")) if engine == "sqlite" else dbs_pg
+            apply_runs, slow_runs, quick_runs = runs_for[n]
+            progress(f"{engine} N={n}: {apply_runs} apply runs per tool ({slow_runs} for "
+                     f"{' and '.join(SLOW_TOOLS)}), {quick_runs} no-op and status runs")
+            bench_engine(dbs, n, apply_runs, slow_runs, quick_runs, args, fast_flag, logdir, results)
+            if args.raw:
+                with open(args.raw, "w") as f:
+                    json.dump(results, f, indent=1)
+    load_after = " ".join(open("/proc/loadavg").read().split()[:3])
+    elapsed = time.time() - args.started if args.started else time.monotonic() - START
+    write_report(args, results, machine(args, dbs_pg), fast_flag, sizes, runs_for, load_before, load_after, elapsed)
+    progress(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
