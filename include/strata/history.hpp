@@ -13,8 +13,9 @@
 //   )
 // The database's compatibility floor is the largest compat_floor recorded:
 // code whose newest migration is below it must not use the database.
-// The schema (PostgreSQL only) and table names are identifiers validated by
-// validate_identifier() and always quoted when built into SQL.
+// The table name is validated by validate_identifier(), the schema
+// (PostgreSQL only) by validate_schema_name(); both are always quoted when
+// built into SQL.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,10 @@ std::optional<Version> compat_floor(const std::vector<AppliedMigration>& history
 // Throws Error{ErrorKind::config} unless `name` is 1-63 bytes of ASCII letters,
 // digits and '_', not starting with a digit. `what` names it in the message.
 void validate_identifier(std::string_view name, std::string_view what);
+// The same rule, but '-' is also allowed after the first byte: per-instance
+// schemas (strata/instance_host.hpp) are a prefix plus an instance id such
+// as "my-bot". Safe because the schema is always quoted.
+void validate_schema_name(std::string_view name, std::string_view what);
 
 // Reads and writes the history table on one connection. Not thread-safe.
 class History {

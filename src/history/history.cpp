@@ -7,15 +7,33 @@
 
 namespace strata {
 
-void validate_identifier(std::string_view name, std::string_view what) {
-  bool ok = !name.empty() && name.size() <= 63 && !(name[0] >= '0' && name[0] <= '9');
+namespace {
+
+bool identifier_ok(std::string_view name, bool allow_hyphen) {
+  bool ok = !name.empty() && name.size() <= 63 && !(name[0] >= '0' && name[0] <= '9') && name[0] != '-';
   for (char c : name) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                (allow_hyphen && c == '-'));
   }
-  if (!ok) {
+  return ok;
+}
+
+}  // namespace
+
+void validate_identifier(std::string_view name, std::string_view what) {
+  if (!identifier_ok(name, false)) {
     throw Error(ErrorKind::config,
                 fmt::format("invalid {} '{}': use 1 to 63 ASCII letters, digits and '_', "
                             "not starting with a digit",
+                            what, name));
+  }
+}
+
+void validate_schema_name(std::string_view name, std::string_view what) {
+  if (!identifier_ok(name, true)) {
+    throw Error(ErrorKind::config,
+                fmt::format("invalid {} '{}': use 1 to 63 ASCII letters, digits, '_' and '-', "
+                            "starting with a letter or '_'",
                             what, name));
   }
 }
@@ -40,7 +58,7 @@ History::History(Connection& connection, HistoryOptions options)
     : connection_(connection), options_(std::move(options)) {
   validate_identifier(options_.table, "history table name");
   if (connection_.engine() == Engine::postgres) {
-    validate_identifier(options_.schema, "history schema name");
+    validate_schema_name(options_.schema, "history schema name");
     qualified_ = Connection::quote_identifier(options_.schema) + "." +
                  Connection::quote_identifier(options_.table);
   } else {
