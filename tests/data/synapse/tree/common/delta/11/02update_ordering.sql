@@ -1,1 +1,0 @@
-ALTER TABLE background_updates ADD COLUMN ordering INT NOT NULL DEFAULT 0;

@@ -1,1 +1,0 @@
-CREATE INDEX state_groups_room ON state_groups (room_id);
