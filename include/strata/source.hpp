@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,5 +49,26 @@ std::optional<FileName> parse_file_name(std::string_view name, std::string* erro
 // unreadable or not valid UTF-8, a name is malformed, versions collide, or a
 // .down file has no .up.
 MigrationSet load_directory(const std::filesystem::path& dir, Engine engine);
+
+// One file of a migrations directory, held in memory. The views must outlive
+// the call that reads them (generated code keeps them in static storage).
+struct SourceFile {
+  std::string_view name;      // the file name within the directory
+  std::string_view contents;  // its bytes, as on disk
+};
+
+// A migrations directory compiled into the program by the CMake function
+// strata_embed_migrations (cmake/StrataEmbed.cmake), which generates
+//   const strata::EmbeddedMigrations& NAME();
+// in the header "NAME.hpp" on the target's include path.
+struct EmbeddedMigrations {
+  std::string_view directory;         // the directory as embedded, relative to the project
+  std::span<const SourceFile> files;  // its non-hidden regular files, sorted by name
+};
+
+// Loads every migration for `engine` from embedded files, with exactly
+// load_directory's rules and messages: paths read "<directory>/<file name>",
+// as they would from the directory itself.
+MigrationSet load_embedded(const EmbeddedMigrations& embedded, Engine engine);
 
 }  // namespace strata

@@ -57,10 +57,14 @@ struct SynapseLayout {
   std::filesystem::path root;
   Version schema_version = 0;  // what this code expects (SCHEMA_VERSION)
   Version compat_version = 0;  // oldest code that can use what it produces (SCHEMA_COMPAT_VERSION)
+  // false: a fresh database replays every delta from version 1 instead of
+  // starting from a snapshot (to check that snapshots match history).
+  bool use_snapshots = true;
 };
 
-// A code delta, bound to a delta path such as "12/backfill.py" (the file need
-// not exist: a registered path joins the version's listing either way).
+// A code delta, bound to a delta file of the tree such as "12/backfill.py"
+// (Synapse's Python deltas): the step runs where that file would, in the
+// hosting databases of the directory the file is in.
 struct CodeDelta {
   MigrationFunction run_create;   // runs on fresh and existing databases
   MigrationFunction run_upgrade;  // runs only on existing databases
@@ -87,7 +91,7 @@ const char* to_string(DeltaState state) noexcept;
 struct DeltaStatus {
   Version version = 0;
   std::string file;  // "<V>/<name>", as recorded
-  std::string path;  // where it is on disk (empty for a registered-only code delta)
+  std::string path;  // where it is on disk
   DeltaState state = DeltaState::pending;
 };
 

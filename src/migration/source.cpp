@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -100,40 +101,15 @@ std::string display_path(const fs::path& dir, const std::string& file) {
   return (dir / file).lexically_normal().string();
 }
 
-}  // namespace
-
-MigrationSet load_directory(const fs::path& dir, Engine engine) {
-  std::error_code ec;
-  auto status = fs::status(dir, ec);
-  if (ec || !fs::exists(status)) {
-    throw Error(ErrorKind::source, "migration directory '" + dir.string() +
-                                       "' does not exist (give another with --source)");
-  }
-  if (!fs::is_directory(status)) {
-    throw Error(ErrorKind::source, "'" + dir.string() + "' is not a directory");
-  }
-
-  std::vector<std::string> problems;
+// The rules shared by directories and embedded files. `dir` names the source
+// in messages and prefixes every path; `files` are the names it holds (any
+// order); `problems` may already hold some (unreadable entries). Only the
+// files chosen for `engine` are read, through `read_file` (nullopt = cannot
+// be read), so an unreadable file of the other engine is no error.
+MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std::vector<std::string> problems,
+                        Engine engine,
+                        const std::function<std::optional<std::string>(const std::string&)>& read_file) {
   std::map<Version, VersionSlot> slots;
-  std::vector<std::string> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code type_ec;
-    std::string file = it->path().filename().string();
-    if (!it->is_regular_file(type_ec)) {
-      // Subdirectories are not migrations, but something named like one that
-      // cannot be read as a file (a dangling symlink, say) is an error.
-      std::string why;
-      if (!it->is_directory(type_ec) && parse_file_name(file, &why)) {
-        problems.push_back(display_path(dir, file) + ": cannot be read (not a regular file)");
-      }
-      continue;
-    }
-    files.push_back(std::move(file));
-  }
-  if (ec) {
-    throw Error(ErrorKind::source, "cannot read migration directory '" + dir.string() +
-                                       "': " + ec.message());
-  }
   std::sort(files.begin(), files.end());
 
   for (const auto& file : files) {
@@ -156,18 +132,12 @@ MigrationSet load_directory(const fs::path& dir, Engine engine) {
 
   auto read = [&](const Candidate& c, std::string& out) -> bool {
     std::string path = display_path(dir, c.file);
-    std::ifstream in(dir / c.file, std::ios::binary);
-    if (!in) {
+    auto text = read_file(c.file);
+    if (!text) {
       problems.push_back(path + ": cannot be read");
       return false;
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) {
-      problems.push_back(path + ": cannot be read");
-      return false;
-    }
-    out = std::move(buffer).str();
+    out = std::move(*text);
     if (auto bad = util::find_invalid_utf8(out)) {
       problems.push_back(path + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column) +
                          ": not valid UTF-8 (byte offset " + std::to_string(bad->offset) + ")");
@@ -251,6 +221,63 @@ MigrationSet load_directory(const fs::path& dir, Engine engine) {
     throw Error(ErrorKind::source, message);
   }
   return MigrationSet(std::move(migrations));
+}
+
+}  // namespace
+
+MigrationSet load_directory(const fs::path& dir, Engine engine) {
+  std::error_code ec;
+  auto status = fs::status(dir, ec);
+  if (ec || !fs::exists(status)) {
+    throw Error(ErrorKind::source, "migration directory '" + dir.string() +
+                                       "' does not exist (give another with --source)");
+  }
+  if (!fs::is_directory(status)) {
+    throw Error(ErrorKind::source, "'" + dir.string() + "' is not a directory");
+  }
+
+  std::vector<std::string> problems;
+  std::vector<std::string> files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    std::string file = it->path().filename().string();
+    if (!it->is_regular_file(type_ec)) {
+      // Subdirectories are not migrations, but something named like one that
+      // cannot be read as a file (a dangling symlink, say) is an error.
+      std::string why;
+      if (!it->is_directory(type_ec) && parse_file_name(file, &why)) {
+        problems.push_back(display_path(dir, file) + ": cannot be read (not a regular file)");
+      }
+      continue;
+    }
+    files.push_back(std::move(file));
+  }
+  if (ec) {
+    throw Error(ErrorKind::source, "cannot read migration directory '" + dir.string() +
+                                       "': " + ec.message());
+  }
+  return load_files(dir, std::move(files), std::move(problems), engine,
+                    [&](const std::string& file) -> std::optional<std::string> {
+                      std::ifstream in(dir / file, std::ios::binary);
+                      if (!in) return std::nullopt;
+                      std::ostringstream buffer;
+                      buffer << in.rdbuf();
+                      if (in.bad()) return std::nullopt;
+                      return std::move(buffer).str();
+                    });
+}
+
+MigrationSet load_embedded(const EmbeddedMigrations& embedded, Engine engine) {
+  std::vector<std::string> files;
+  std::map<std::string, std::string_view, std::less<>> contents;
+  for (const auto& f : embedded.files) {
+    files.emplace_back(f.name);
+    contents.emplace(std::string(f.name), f.contents);
+  }
+  return load_files(fs::path(std::string(embedded.directory)), std::move(files), {}, engine,
+                    [&](const std::string& file) -> std::optional<std::string> {
+                      return std::string(contents.at(file));
+                    });
 }
 
 }  // namespace strata

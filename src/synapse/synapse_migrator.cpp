@@ -194,19 +194,13 @@ std::vector<SynapseMigrator::Entry> SynapseMigrator::deltas_for(Version v) const
       }
     }
   }
-  // Registered steps whose path has no file join the listing too.
-  const std::string prefix = std::to_string(v) + "/";
-  for (const auto& [key, step] : options_.code_deltas) {
-    if (!key.starts_with(prefix)) continue;
-    std::string name = key.substr(prefix.size());
-    if (seen.count(name) == 0) out.push_back(Entry{v, name, {}, Entry::Kind::code, &step});
-  }
   std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
   return out;
 }
 
 std::optional<Version> SynapseMigrator::snapshot_version() const {
   std::optional<Version> best;
+  if (!layout_.use_snapshots) return Version{0};
   std::vector<fs::path> dirs{layout_.root / "common" / "full_schemas"};
   for (const auto& l : logical_) dirs.push_back(layout_.root / l / "full_schemas");
   for (const auto& d : dirs) {
@@ -284,7 +278,6 @@ SynapseStatus SynapseMigrator::status_from(const State& s) const {
   for (const auto& r : roots) {
     for (Version v : version_dirs(r)) versions.insert(v);
   }
-  for (const auto& [key, step] : options_.code_deltas) versions.insert(std::stoll(key.substr(0, key.find('/'))));
 
   const Version base = s.fresh ? st.snapshot_version.value_or(0) : *s.base;
   for (Version v : versions) {
@@ -455,7 +448,9 @@ SynapseUpResult SynapseMigrator::up(const std::function<void(const SynapseStep&)
     auto begin = Clock::now();
     Transaction tx(connection_);
     raise_compat();
-    for (const auto& e : snapshot_files(*snapshot)) run_file(e, true);
+    if (layout_.use_snapshots) {
+      for (const auto& e : snapshot_files(*snapshot)) run_file(e, true);
+    }
     connection_.execute("DELETE FROM schema_version");
     connection_.execute("INSERT INTO schema_version (version, upgraded) VALUES ($1, $2)", {*snapshot, false});
     connection_.execute("DELETE FROM strata_schema_base");
@@ -464,7 +459,7 @@ SynapseUpResult SynapseMigrator::up(const std::function<void(const SynapseStep&)
     s.fresh = false;
     s.version = *snapshot;
     s.compat = std::max(s.compat.value_or(layout_.compat_version), layout_.compat_version);
-    report({"full_schemas/" + std::to_string(*snapshot),
+    report({layout_.use_snapshots ? "full_schemas/" + std::to_string(*snapshot) : std::string("(no snapshot: replaying every delta)"),
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - begin)});
   } else {
     Transaction tx(connection_);

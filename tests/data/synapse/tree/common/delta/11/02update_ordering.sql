@@ -1,0 +1,1 @@
+ALTER TABLE background_updates ADD COLUMN ordering INT NOT NULL DEFAULT 0;
