@@ -19,6 +19,7 @@ const char* to_string(ErrorKind kind) noexcept {
     case ErrorKind::lock_timeout: return "lock_timeout";
     case ErrorKind::io: return "io";
     case ErrorKind::internal: return "internal";
+    case ErrorKind::blocked: return "blocked";
   }
   return "unknown";
 }

@@ -28,6 +28,7 @@ enum class ErrorKind {
   lock_timeout,  // another migrator held the lock for too long
   io,            // a local file could not be read or written
   internal,      // a bug in strata
+  blocked,       // queued background updates need handlers only the application has
 };
 
 // A short stable name for the kind: "sql", "lock_timeout", ...

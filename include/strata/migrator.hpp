@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "strata/background.hpp"
 #include "strata/error.hpp"
 #include "strata/history.hpp"
 #include "strata/migration.hpp"
@@ -65,6 +66,12 @@ struct MigratorOptions {
   bool allow_unsupported = false;
   // Receives warnings (an override in effect, an allow-listed checksum).
   std::function<void(std::string_view)> on_warning;
+  // The background-update queue and log (strata/background.hpp). up()
+  // creates them if missing, after validation and before the first
+  // migration, so a migration can queue work with a plain INSERT; `up --sql`
+  // shows their CREATE TABLE. An empty schema means the history table's.
+  // nullopt: up() leaves them alone.
+  std::optional<BackgroundTables> background_queue = BackgroundTables{};
 };
 
 struct AppliedStep {
@@ -154,6 +161,8 @@ class Migrator {
 
  private:
   void warn(std::string_view message) const;
+  // REQUIRES: options_.background_queue.
+  BackgroundTables background_tables() const;
   ValidationReport validate_history(const std::vector<AppliedMigration>& history,
                                     bool history_exists) const;
   void apply(const Migration& m, History& history, AppliedStep& step);

@@ -112,6 +112,12 @@ void ValidationReport::throw_if_failed() const {
 Migrator::Migrator(Connection& connection, const MigrationSet& source, MigratorOptions options)
     : connection_(connection), source_(source), options_(std::move(options)) {}
 
+BackgroundTables Migrator::background_tables() const {
+  BackgroundTables tables = *options_.background_queue;
+  if (tables.schema.empty()) tables.schema = options_.history.schema;
+  return tables;
+}
+
 void Migrator::warn(std::string_view message) const {
   if (options_.on_warning) options_.on_warning(message);
 }
@@ -214,6 +220,10 @@ std::string Migrator::script(const UpOptions& options) {
   const Engine engine = connection_.engine();
   std::string out;
   if (!history.exists()) out += history.ensure_sql() + ";\n";
+  if (options_.background_queue) {
+    BackgroundQueue queue(connection_, background_tables());
+    if (!queue.exists()) out += queue.ensure_sql() + ";\n";
+  }
   for (const Migration* m : plan(options)) {
     out += fmt::format("\n-- {} {}: {}\n", m->version, m->description, describe(*m));
     if (m->kind == MigrationKind::code) {
@@ -244,6 +254,7 @@ UpResult Migrator::up(const UpOptions& options) {
   auto report = validate_history(applied, true);
   for (const auto& w : report.warnings) warn(w);
   report.throw_if_failed();
+  if (options_.background_queue) BackgroundQueue(connection_, background_tables()).ensure();
 
   UpResult result;
   for (const Migration* m : plan_up(source_, applied, options.target)) {

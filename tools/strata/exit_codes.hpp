@@ -19,6 +19,7 @@ enum class ExitCode : int {
   dirty = 9,         // a no-transaction migration failed part-way: run `strata repair`
   lock_timeout = 10, // another migrator held the lock too long
   io = 11,           // a local file could not be read or written
+  blocked = 12,      // background updates wait for handlers that live in the application
   internal = 70,     // a bug in strata
 };
 
@@ -35,6 +36,7 @@ inline ExitCode exit_code_for(ErrorKind kind) {
     case ErrorKind::lock_timeout: return ExitCode::lock_timeout;
     case ErrorKind::io: return ExitCode::io;
     case ErrorKind::internal: return ExitCode::internal;
+    case ErrorKind::blocked: return ExitCode::blocked;
   }
   return ExitCode::internal;
 }
@@ -53,6 +55,7 @@ inline constexpr const char* exit_code_table =
     "  9   dirty: a no-transaction migration failed part-way (see `strata repair`)\n"
     "  10  lock timeout: another migrator held the lock too long\n"
     "  11  io: a local file could not be read or written\n"
+    "  12  blocked: background updates wait for handlers that live in the application\n"
     "  70  internal error\n";
 
 }  // namespace strata::cli
