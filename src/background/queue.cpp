@@ -73,7 +73,7 @@ BackgroundQueue::BackgroundQueue(Connection& connection, BackgroundTables tables
     throw Error(ErrorKind::config, "the background update queue and log tables need different names");
   }
   if (connection_.engine() == Engine::postgres) {
-    validate_identifier(tables_.schema, "background update schema name");
+    validate_schema_name(tables_.schema, "background update schema name");
     std::string schema = Connection::quote_identifier(tables_.schema) + ".";
     queue_ = schema + Connection::quote_identifier(tables_.queue);
     log_ = schema + Connection::quote_identifier(tables_.log);

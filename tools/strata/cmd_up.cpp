@@ -102,6 +102,7 @@ void setup_up(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("up", "Apply pending migrations, each in its own transaction");
   add_common_options(*sub, cmd->common);
   add_safety_options(*sub, cmd->common);
+  add_background_options(*sub, cmd->common);
   sub->add_option("--target", cmd->target, "Apply only up to this version (inclusive)");
   auto* dry = sub->add_flag("--dry-run", cmd->dry_run, "List what would be applied; change nothing");
   sub->add_flag("--sql", cmd->sql,

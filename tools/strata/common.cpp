@@ -17,6 +17,14 @@ void add_json_option(CLI::App& app, CommonOptions& options) {
   app.add_flag("--json", options.json, "Print machine-readable JSON on stdout (errors too)");
 }
 
+void add_background_options(CLI::App& app, CommonOptions& options) {
+  app.add_option("--bg-table", options.background_table, "Name of the background-update queue table")
+      ->capture_default_str();
+  app.add_option("--bg-log-table", options.background_log_table,
+                 "Name of the table that logs completed background updates")
+      ->capture_default_str();
+}
+
 void add_common_options(CLI::App& app, CommonOptions& options) {
   options.app = &app;
   if (const char* env = std::getenv("DATABASE_URL")) options.database_url = env;
@@ -80,6 +88,8 @@ void apply_config(CommonOptions& o) {
   text("source", "--source", o.source);
   text("history_table", "--history-table", o.history_table);
   text("history_schema", "--history-schema", o.history_schema);
+  text("background_table", "--bg-table", o.background_table);
+  text("background_log_table", "--bg-log-table", o.background_log_table);
   text("lock_mode", "--lock-mode", o.lock_mode);
   if (auto v = (*m)["lock_timeout"].value<double>(); v && !given(o, "--lock-timeout")) o.lock_timeout_s = *v;
   if (auto* list = (*m)["allow_missing"].as_array()) {
@@ -149,7 +159,16 @@ MigratorOptions migrator_options(const CommonOptions& options) {
     m.allowed_checksums[v].insert(hex);
   }
   m.on_warning = [](std::string_view w) { fmt::print(stderr, "warning: {}\n", w); };
+  m.background_queue = background_tables(options);
   return m;
+}
+
+BackgroundTables background_tables(const CommonOptions& options) {
+  BackgroundTables t;
+  t.schema = options.history_schema;
+  t.queue = options.background_table;
+  t.log = options.background_log_table;
+  return t;
 }
 
 void print_json(const nlohmann::json& j) {

@@ -22,6 +22,8 @@ struct CommonOptions {
   std::string source = "migrations";
   std::string history_table = "strata_migrations";
   std::string history_schema = "public";
+  std::string background_table = "strata_background_updates";  // --bg-table
+  std::string background_log_table = "strata_background_updates_log";  // --bg-log-table
   double lock_timeout_s = 60;
   std::string lock_mode = "wait";
   bool ignore_missing = false;
@@ -40,6 +42,9 @@ void add_common_options(CLI::App& app, CommonOptions& options);
 void add_safety_options(CLI::App& app, CommonOptions& options);
 // Adds only --json (for commands that need no database).
 void add_json_option(CLI::App& app, CommonOptions& options);
+// Adds --bg-table and --bg-log-table (the background-update queue and log,
+// in the history schema).
+void add_background_options(CLI::App& app, CommonOptions& options);
 
 // Fills options not given on the command line from the config file.
 // Throws Error{config} for an unreadable or invalid file.
@@ -50,6 +55,8 @@ std::unique_ptr<Connection> open_database(const CommonOptions& options);
 MigrationSet load_source(const CommonOptions& options, Engine engine);
 // Warnings go to stderr (and never to stdout, which may hold JSON).
 MigratorOptions migrator_options(const CommonOptions& options);
+// The background-update tables: --bg-table, --bg-log-table, --history-schema.
+BackgroundTables background_tables(const CommonOptions& options);
 
 // Prints a JSON document on stdout.
 void print_json(const nlohmann::json& j);
@@ -65,5 +72,6 @@ void setup_status(CLI::App& app);
 void setup_validate(CLI::App& app);
 void setup_repair(CLI::App& app);
 void setup_new(CLI::App& app);
+void setup_bg(CLI::App& app);  // bg status, bg run (cmd_bg.cpp)
 
 }  // namespace strata::cli
