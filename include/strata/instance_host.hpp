@@ -54,7 +54,8 @@
 // number of threads at once. An InstanceConnection (a lease) is for one
 // thread at a time, like the PooledConnection it wraps. Instances and leases
 // keep what they need alive (the pool included), so they may outlive the
-// host.
+// host. Destroying the host while another thread is inside one of its
+// members is undefined.
 //
 // Failure. Every failure throws strata::Error: an invalid id is
 // Error{ErrorKind::usage}; a migration failure is the Migrator's error, with

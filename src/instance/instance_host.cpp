@@ -452,11 +452,12 @@ Instance InstanceHost::start(std::string_view id, const MigrationSet& migrations
   std::lock_guard serialised(slot->mutex);
 
   std::shared_ptr<detail::InstanceState> state = slot->instance.lock();
+  bool removed = false;
   if (state) {
     std::lock_guard lock(state->mutex);
-    if (state->removed) state.reset();
+    removed = state->removed;
   }
-  if (!state) {
+  if (!state || removed) {
     state = h.make_instance(id);
     slot->instance = state;
   }
