@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   setup_status(app);
   setup_validate(app);
   setup_repair(app);
+  setup_dump(app);
   setup_bg(app);
 
   auto fail = [&](ExitCode code, const std::string& kind, const std::string& message,
