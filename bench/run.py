@@ -356,6 +356,120 @@ def bench_engine(dbs, n, runs, slow_runs, quick_runs, args, fast_flag, logdir, r
         dbs.drop(db)
 
 
+# ---------------------------------------------------------------- profile
+
+# What callgrind's inclusive instruction counts are reported for: a label and
+# the substring of the function name (the first, outermost match counts).
+PROFILE_ROWS = [
+    ("whole process", "PROGRAM TOTALS"),
+    ("dynamic loading and relocation of the shared libraries (ld.so)", "_dl_start"),
+    ("open the connection (`strata::connect`)", "strata::connect("),
+    ("… of which SQLite parses the schema of N tables (first statement)", "sqlite3InitOne"),
+    ("load the source (`strata::load_directory`)", "strata::load_directory("),
+    ("… checksums (`strata::checksum`)", "strata::checksum"),
+    ("… … OpenSSL set-up (`EVP_DigestInit_ex`: provider loading once, `EVP_MD_fetch` per call)", "EVP_DigestInit_ex"),
+    ("… … the hashing itself (`SHA512_Update`)", "SHA512_Update"),
+    ("… display paths (`display_path`: `path::operator/=` + `lexically_normal`)", "display_path("),
+    ("… reading files through `std::ifstream` (`basic_ios::init`, locale set-up)", "basic_ios<char, std::char_traits<char> >::init"),
+    ("… UTF-8 validation (`find_invalid_utf8`)", "find_invalid_utf8"),
+    ("… directory listing (`directory_iterator::increment`)", "directory_iterator::increment"),
+    ("`Migrator::up`", "strata::Migrator::up("),
+    ("`Migrator::status`", "strata::Migrator::status("),
+    ("… take the migration lock (`MigrationLock`)", "strata::MigrationLock::MigrationLock("),
+    ("… read the history (`History::read`)", "strata::History::read("),
+    ("… `compare` source and history", "strata::compare("),
+    ("… run the migrations' statements (`run_statements`)", "run_statements("),
+    ("… split them (`sql::parse_script`)", "strata::sql::parse_script("),
+    ("… insert history rows (`History::record`)", "strata::History::record("),
+    ("print the report (`fmt::print`)", "fmt::v9::vprint("),
+    ("malloc + free, everywhere (self cost)", None),
+]
+
+ANNOTATE_LINE = re.compile(r"^\s*([\d,]+) \(\s*([\d.]+)%\)\s+(.*)$")
+
+
+def callgrind(argv, out, logdir):
+    """Runs argv under callgrind; returns {function: (instructions, percent)}
+    inclusive, in callgrind_annotate's order (largest first)."""
+    run_quiet(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *argv])
+    text = run_quiet(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out])
+    functions = {}
+    for line in text.splitlines():
+        m = ANNOTATE_LINE.match(line)
+        if m:
+            functions.setdefault(m.group(3), (int(m.group(1).replace(",", "")), float(m.group(2))))
+    self_text = run_quiet(["callgrind_annotate", "--threshold=100", out])
+    alloc = 0
+    for line in self_text.splitlines():
+        m = ANNOTATE_LINE.match(line)
+        if m and re.search(r"malloc\.c:(malloc|free|_int_malloc|_int_free|malloc_consolidate|unlink_chunk)", m.group(3)):
+            alloc += int(m.group(1).replace(",", ""))
+    functions["\0alloc"] = (alloc, None)
+    return functions
+
+
+def profile_rows(functions):
+    total = functions.get("PROGRAM TOTALS", (0, 100.0))[0]
+    rows = {}
+    for label, pattern in PROFILE_ROWS:
+        if pattern is None:
+            n = functions["\0alloc"][0]
+            rows[label] = (n, 100.0 * n / total if total else 0.0)
+            continue
+        for name, value in functions.items():
+            if pattern in name:
+                rows[label] = value
+                break
+    return rows
+
+
+def profile_strata(args, dbs_by_engine, n, logdir):
+    """Callgrind profiles of strata's no-op run, status and apply (SQLite and
+    PostgreSQL): instruction shares per phase, for RESULTS.md."""
+    w = os.path.join(args.work, f"n{n}")
+    small = min(int(x) for x in args.sizes.split(","))
+    w_small = os.path.join(args.work, f"n{small}")
+    profiles = []
+    for engine, dbs in dbs_by_engine.items():
+        tool = Strata(dbs, w, args)
+        db = dbs.fresh()
+        argv, kw = tool.apply(db)
+        measure(argv, os.path.join(logdir, f"profile-{engine}-apply.log"), **kw)
+        for scenario in ("noop", "status"):
+            argv, _ = getattr(tool, scenario)(db)
+            out = os.path.join(logdir, f"callgrind.{engine}.{scenario}.{n}")
+            profiles.append((engine, f"{scenario}, N={n}", profile_rows(callgrind(argv, out, logdir))))
+            progress(f"profiled strata {scenario} on {engine}, N={n}")
+        dbs.drop(db)
+        small_tool = Strata(dbs, w_small, args)
+        db = dbs.fresh()
+        argv, _ = small_tool.apply(db)
+        out = os.path.join(logdir, f"callgrind.{engine}.apply.{small}")
+        profiles.append((engine, f"apply, N={small}", profile_rows(callgrind(argv, out, logdir))))
+        progress(f"profiled strata apply on {engine}, N={small}")
+        dbs.drop(db)
+    return profiles
+
+
+def profile_table(profiles):
+    if not profiles:
+        return []
+    head = "| where the instructions go (inclusive) | " + " | ".join(f"{e} {s}" for e, s, _ in profiles) + " |"
+    lines = [head, "| --- |" + " ---: |" * len(profiles)]
+    for label, _ in PROFILE_ROWS:
+        cells = []
+        for _, _, rows in profiles:
+            if label not in rows:
+                cells.append("–")
+            elif label == "whole process":
+                cells.append(f"{rows[label][0] / 1e6:.0f} M instr.")
+            else:
+                cells.append(f"{rows[label][1]:.1f}%")
+        if any(c != "–" for c in cells):
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
 # ---------------------------------------------------------------- report
 
 def version_of(argv, pattern=r"(\d+(?:\.\d+)+)"):
@@ -487,7 +601,8 @@ def targets(results, figures, sizes):
     return out
 
 
-def write_report(args, results, machine_rows, fast_flag, sizes, runs_for, load_before, load_after, elapsed):
+def write_report(args, results, machine_rows, fast_flag, sizes, runs_for, load_before, load_after, elapsed,
+                 profiles):
     tool_names = ["floor (client, no history)", "floor (client + history)", "strata",
                   "strata (fresh-database fast path)", "dbmate", "alembic", "sqitch"]
     micro_lines, figures, micro_ctx = micro_table(args.micro_json) if args.micro_json else ([], {}, {})
@@ -498,8 +613,8 @@ def write_report(args, results, machine_rows, fast_flag, sizes, runs_for, load_b
           "machine** while other work (builds, test suites) may have run beside it: load average "
           f"{load_before} before, {load_after} after. Read the figures as ratios measured side by side in one "
           "run (the tools are interleaved run by run), not as absolute speeds.", "",
-          "The analysis of these figures (what falls short of the targets and why) is in "
-          "[README.md](README.md#findings); this file is rewritten by every run.", "",
+          "This file is rewritten by every run; the analysis at its end (what falls short of the targets, "
+          "why, and what to change) comes from `bench/findings.md`, written by hand from the profiles.", "",
           "## Machine", "", "| | |", "| --- | --- |"]
     L += [f"| {k} | {v} |" for k, v in machine_rows]
     L += ["",
@@ -590,6 +705,18 @@ def write_report(args, results, machine_rows, fast_flag, sizes, runs_for, load_b
 
     L += ["## Targets", "", "Reported, not asserted.", ""]
     L += targets(results, figures, sizes) + [""]
+    if profiles:
+        L += ["## Where strata's instructions go (callgrind)", "",
+              "Measured in the same run by `valgrind --tool=callgrind` on the same workloads and databases: the "
+              "share of all instructions the process executed (user space: the server's work and waiting for "
+              "the disk or the network are not in it) spent inside each function, children included. Rows "
+              "starting with … are part of the row above. Raw profiles: `build-bench/bench-work/logs/callgrind.*` "
+              "(`callgrind_annotate --inclusive=yes FILE`).", ""]
+        L += profile_table(profiles) + [""]
+    findings = os.path.join(os.path.dirname(os.path.abspath(__file__)), "findings.md")
+    if os.path.exists(findings):
+        with open(findings) as f:
+            L += [f.read().rstrip(), ""]
     with open(args.out, "w") as f:
         f.write("\n".join(L))
 
@@ -613,6 +740,7 @@ def main():
     p.add_argument("--micro-json", help="Google Benchmark JSON output to include")
     p.add_argument("--out", required=True, help="RESULTS.md to write")
     p.add_argument("--raw", help="also write every measurement as JSON here")
+    p.add_argument("--profile", action="store_true", help="also profile strata with callgrind")
     p.add_argument("--started", type=float, help="when the whole bench began (epoch seconds), for the report")
     args = p.parse_args()
 
@@ -652,8 +780,15 @@ def main():
                 with open(args.raw, "w") as f:
                     json.dump(results, f, indent=1)
     load_after = " ".join(open("/proc/loadavg").read().split()[:3])
+    profiles = []
+    if args.profile:
+        dbs_by_engine = {}
+        for engine in engines:
+            dbs_by_engine[engine] = SqliteDatabases(os.path.join(args.work, "db")) if engine == "sqlite" else dbs_pg
+        profiles = profile_strata(args, dbs_by_engine, max(sizes), logdir)
     elapsed = time.time() - args.started if args.started else time.monotonic() - START
-    write_report(args, results, machine(args, dbs_pg), fast_flag, sizes, runs_for, load_before, load_after, elapsed)
+    write_report(args, results, machine(args, dbs_pg), fast_flag, sizes, runs_for, load_before, load_after, elapsed,
+                 profiles)
     progress(f"wrote {args.out}")
 
 

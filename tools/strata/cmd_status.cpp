@@ -15,6 +15,7 @@ struct StatusCommand {
 
 void run_status(StatusCommand& cmd) {
   apply_config(cmd.common);
+  if (cmd.common.synapse) return run_synapse_status(cmd.common);
   auto connection = open_database(cmd.common);
   MigrationSet source = load_source(cmd.common, connection->engine());
   Migrator migrator(*connection, source, migrator_options(cmd.common));
@@ -72,6 +73,8 @@ void setup_status(CLI::App& app) {
   auto cmd = std::make_shared<StatusCommand>();
   CLI::App* sub = app.add_subcommand("status", "Show each migration's state: applied, pending, changed, missing, ahead, dirty");
   add_common_options(*sub, cmd->common);
+  sub->add_flag("--skip-code-deltas", cmd->common.skip_code_deltas,
+                "Synapse layout: show code deltas without a registered step as skipped");
   sub->footer(
       "States:\n"
       "  applied  recorded, and the file's checksum matches\n"

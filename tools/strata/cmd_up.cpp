@@ -61,6 +61,7 @@ void run_preview(const UpCommand& cmd) {
 
 void run_up(UpCommand& cmd) {
   apply_config(cmd.common);
+  if (cmd.common.synapse) return run_synapse_up(cmd.common);
   if (cmd.dry_run || cmd.sql) return run_preview(cmd);
   auto connection = open_database(cmd.common);
   MigrationSet source = load_source(cmd.common, connection->engine());

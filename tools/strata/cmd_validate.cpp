@@ -14,6 +14,7 @@ struct ValidateCommand {
 
 void run_validate(ValidateCommand& cmd) {
   apply_config(cmd.common);
+  if (cmd.common.synapse) return run_synapse_validate(cmd.common);
   auto connection = open_database(cmd.common);
   MigrationSet source = load_source(cmd.common, connection->engine());
   auto options = migrator_options(cmd.common);

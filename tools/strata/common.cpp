@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "strata/error.hpp"
 #include "strata/source.hpp"
@@ -50,6 +51,8 @@ void add_safety_options(CLI::App& app, CommonOptions& options) {
   app.add_option("--lock-timeout", options.lock_timeout_s, "Seconds to wait for another migrator's lock")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--skip-code-deltas", options.skip_code_deltas,
+               "Synapse layout: skip code deltas (.py) that have no registered C++ step, with a warning each");
   app.add_option("--lock-mode", options.lock_mode,
                  "wait: block on the lock; poll: retry with backoff (does not stall CREATE INDEX "
                  "CONCURRENTLY in other sessions)")
@@ -70,6 +73,76 @@ bool given(const CommonOptions& o, const char* name) {
 
 }  // namespace
 
+namespace {
+
+// Reads [layout] and [databases.*]. Relative paths (the root, sqlite: URLs)
+// are relative to the config file's directory.
+void read_layout(CommonOptions& o, const toml::table& root) {
+  const toml::table* layout = root["layout"].as_table();
+  if (layout == nullptr) return;
+  auto fail = [&](const std::string& what) { throw Error(ErrorKind::config, o.config + ": " + what); };
+  std::string kind = (*layout)["kind"].value_or(std::string("versioned"));
+  if (kind == "versioned") return;
+  if (kind != "synapse") fail("layout.kind must be \"versioned\" or \"synapse\", not \"" + kind + "\"");
+
+  const std::filesystem::path base = std::filesystem::absolute(o.config).parent_path();
+  SynapseConfig cfg;
+  auto root_dir = (*layout)["root"].value<std::string>();
+  if (!root_dir) fail("layout.root (the schema directory) is required");
+  cfg.layout.root = (base / *root_dir).lexically_normal();
+  auto schema_version = (*layout)["schema_version"].value<std::int64_t>();
+  auto compat_version = (*layout)["compat_version"].value<std::int64_t>();
+  if (!schema_version) fail("layout.schema_version (an integer) is required");
+  cfg.layout.schema_version = *schema_version;
+  cfg.layout.compat_version = compat_version.value_or(*schema_version);
+  cfg.layout.use_snapshots = (*layout)["use_snapshots"].value_or(true);
+
+  const toml::table* dbs = root["databases"].as_table();
+  if (dbs == nullptr || dbs->empty()) fail("a synapse layout needs [databases.<name>] tables with url and logical");
+  std::map<std::string, std::string> owner;  // logical -> physical
+  for (const auto& [key, value] : *dbs) {
+    PhysicalDatabase db;
+    db.name = std::string(key.str());
+    const toml::table* t = value.as_table();
+    if (t == nullptr) fail("databases." + db.name + " must be a table");
+    auto url = (*t)["url"].value<std::string>();
+    if (!url) fail("databases." + db.name + ".url is required");
+    db.url = *url;
+    if (db.url.starts_with("sqlite:") && db.url != "sqlite::memory:") {
+      DatabaseUrl parsed = DatabaseUrl::parse(db.url);
+      std::filesystem::path p = parsed.sqlite_path;
+      if (p.is_relative()) db.url = "sqlite:" + (base / p).lexically_normal().string();
+    }
+    const toml::array* logical = (*t)["logical"].as_array();
+    if (logical == nullptr || logical->empty()) fail("databases." + db.name + ".logical must list logical databases");
+    for (const auto& item : *logical) {
+      auto name = item.value<std::string>();
+      if (!name) fail("databases." + db.name + ".logical must hold strings");
+      auto [pos, inserted] = owner.emplace(*name, db.name);
+      if (!inserted) {
+        fail("logical database '" + *name + "' is configured twice: in databases." + pos->second + " and databases." +
+             db.name);
+      }
+      db.logical.push_back(*name);
+    }
+    cfg.databases.push_back(std::move(db));
+  }
+  auto in_tree = synapse_logical_databases(cfg.layout.root);
+  for (const auto& l : in_tree) {
+    if (owner.count(l) == 0) fail("logical database '" + l + "' (" + (cfg.layout.root / l).string() +
+                                  ") is not configured on any database");
+  }
+  for (const auto& [l, db] : owner) {
+    if (std::find(in_tree.begin(), in_tree.end(), l) == in_tree.end()) {
+      fail("databases." + db + " names logical database '" + l + "', which " + cfg.layout.root.string() +
+           " does not have");
+    }
+  }
+  o.synapse = std::move(cfg);
+}
+
+}  // namespace
+
 void apply_config(CommonOptions& o) {
   bool explicit_config = given(o, "--config");
   if (!explicit_config && !std::filesystem::exists(o.config)) return;
@@ -80,6 +153,7 @@ void apply_config(CommonOptions& o) {
     const auto& at = e.source().begin;
     throw Error(ErrorKind::config, fmt::format("{}:{}:{}: {}", o.config, at.line, at.column, e.description()));
   }
+  read_layout(o, root);
   const toml::table* m = root["migrations"].as_table();
   if (m == nullptr) return;
   auto text = [&](const char* key, const char* option, std::string& target) {

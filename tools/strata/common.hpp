@@ -11,8 +11,22 @@
 #include "strata/connection.hpp"
 #include "strata/migration.hpp"
 #include "strata/migrator.hpp"
+#include "strata/synapse.hpp"
 
 namespace strata::cli {
+
+// A physical database of a Synapse-style configuration ([databases.<name>]).
+struct PhysicalDatabase {
+  std::string name;
+  std::string url;
+  std::vector<std::string> logical;
+};
+
+// [layout] kind = "synapse": logical databases over physical ones.
+struct SynapseConfig {
+  SynapseLayout layout;
+  std::vector<PhysicalDatabase> databases;
+};
 
 // Options every database command takes. Values come from the command line,
 // then the config file (strata.toml, [migrations] table), then defaults.
@@ -30,6 +44,8 @@ struct CommonOptions {
   bool allow_unsupported = false;
   std::vector<std::string> allow_checksums;  // "VERSION:HEX"
   std::vector<Version> allow_missing;
+  bool skip_code_deltas = false;
+  std::optional<SynapseConfig> synapse;  // set by apply_config for [layout] kind = "synapse"
   bool json = false;
   CLI::App* app = nullptr;  // to tell which options were given on the command line
 };
@@ -64,6 +80,12 @@ void print_json(const nlohmann::json& j);
 std::string human_duration(std::chrono::microseconds d);
 // The JSON form of a status entry (status, validate).
 nlohmann::json to_json(const MigrationStatus& m);
+
+// Synapse layout: up/status/validate on every physical database of the
+// configuration. Implemented in synapse_cli.cpp.
+void run_synapse_up(const CommonOptions& options);
+void run_synapse_status(const CommonOptions& options);
+void run_synapse_validate(const CommonOptions& options);
 
 // Subcommands: each adds itself to `app` and runs when selected.
 void setup_up(CLI::App& app);
