@@ -1,0 +1,2 @@
+ALTER TABLE items ADD COLUMN price DOUBLE PRECISION;
+UPDATE items SET price = 1.5;
