@@ -31,6 +31,10 @@ expect "migrations" "0001_a.sql 9 SELECT 1;" "0002_empty.sql 0 "
 # Nothing changed: the generator does not run again.
 rebuild
 if grep -q "Embedding migrations" "$work/build.log"; then fail "regenerated without a change"; fi
+# Nor when CMake re-runs for another reason: the file list is rewritten only when it changes.
+touch "$work/project/CMakeLists.txt"
+rebuild
+if grep -q "Embedding migrations" "$work/build.log"; then fail "regenerated after an unrelated re-configure"; fi
 
 sleep 1  # coarse file-system timestamps
 printf 'SELECT 11;' >"$m/0001_a.sql"
