@@ -104,8 +104,10 @@ class PooledConnection {
   // Returns the connection now; the lease becomes empty. Rethrows what
   // on_release threw (the connection is discarded all the same).
   void release();
-  // Closes the connection instead of reusing it when the lease ends (after
-  // an error that may have left session state behind, for instance).
+  // Closes the connection instead of reusing it when the lease ends. The
+  // pool cannot tell that the server dropped a connection, so call this
+  // after an Error{ErrorKind::connection}, or after anything that may have
+  // left session state behind (a SET the next user must not inherit).
   void discard() noexcept { discard_ = true; }
 
   // A transaction scope guard on this connection (nested ones become
