@@ -37,7 +37,8 @@ struct DumpObject {
   // Orders objects of one kind (byte-wise). Keys of one kind should be
   // unique; parts are joined with '\0' so "t\0idx" sorts with its table "t".
   std::string key;
-  // One statement without its ';'; trailing blanks are trimmed by render_dump.
+  // One statement without its ';'. render_dump drops blanks and comments
+  // after its last token, as the migration runner does.
   std::string sql;
   // Indexes (into the same vector) of objects that must come first.
   std::vector<std::size_t> depends_on;

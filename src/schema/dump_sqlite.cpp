@@ -101,6 +101,13 @@ std::vector<DumpObject> read_sqlite_schema(Connection& connection, const DumpOpt
   ResultSet rows = connection.query(
       "SELECT type, name, tbl_name, sql FROM sqlite_master "
       "WHERE sql IS NOT NULL AND type IN ('table', 'index', 'view', 'trigger') ORDER BY type, name");
+  // Excluded tables take their indexes and triggers with them.
+  std::set<std::string> excluded;
+  for (const Row& r : rows.rows) {
+    if (r.get<std::string>(0) == "table" && excluded_table(r.get<std::string>(1), options)) {
+      excluded.insert(lower(r.get<std::string>(1)));
+    }
+  }
   std::vector<DumpObject> objects;
   std::map<std::string, std::size_t> views;  // lower-cased name -> index in objects
   for (const Row& r : rows.rows) {
@@ -109,7 +116,7 @@ std::vector<DumpObject> read_sqlite_schema(Connection& connection, const DumpOpt
     auto table = r.get<std::string>(2);
     auto sql = r.get<std::string>(3);
     if (lower(name).starts_with("sqlite_") || shadow.contains(lower(name))) continue;
-    if (excluded_table(table, options)) continue;  // a table, or an index or trigger on one
+    if (type != "view" && excluded.contains(lower(table))) continue;
     if (!know_shadows && type == "table" && lower(sql).starts_with("create virtual table")) {
       throw Error(ErrorKind::usage, "cannot dump virtual table " + name +
                                         ": this SQLite is older than 3.37 and cannot tell its shadow tables apart");

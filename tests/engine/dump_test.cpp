@@ -283,6 +283,17 @@ TEST_P(DumpTest, SQLiteVirtualTablesOmitTheirShadowTables) {
   EXPECT_EQ(restore_and_dump(dump), dump);
 }
 
+TEST_P(DumpTest, SQLiteCommentAfterTheLastTokenIsDroppedSoARestoreMatches) {
+  if (engine() != Engine::sqlite) GTEST_SKIP() << "SQLite only";
+  auto c = db().connect();
+  // SQLite stores a view's text up to its ';', comment included.
+  run(*c, "CREATE VIEW one AS SELECT 1 AS n -- the answer\n;\nCREATE VIEW strata_view AS SELECT n FROM one;");
+  std::string dump = dump_schema(*c);
+  EXPECT_NE(dump.find("CREATE VIEW one AS SELECT 1 AS n;\n"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("CREATE VIEW strata_view"), std::string::npos) << "only tables are excluded:\n" << dump;
+  EXPECT_EQ(restore_and_dump(dump), dump);
+}
+
 TEST_P(DumpTest, PostgresRefusesObjectsItCannotDumpAndMissingSchemas) {
   if (engine() != Engine::postgres) GTEST_SKIP() << "PostgreSQL only";
   auto c = db().connect();

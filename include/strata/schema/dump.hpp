@@ -32,15 +32,18 @@
 //   triggers (and their ENABLE/DISABLE state when not the default).
 //   SQLite: tables, indexes, views, triggers, each statement exactly as
 //   SQLite stores it in sqlite_master (so as written by the migrations, with
-//   ALTER TABLE's rewrites); internal tables (sqlite_sequence, sqlite_stat*),
-//   the shadow tables of virtual tables and automatic indexes are left out.
+//   ALTER TABLE's rewrites) but for a comment after its last token, which a
+//   migration would drop too; internal tables (sqlite_sequence,
+//   sqlite_stat*), the shadow tables of virtual tables and automatic indexes
+//   are left out.
 //
 // PostgreSQL names: objects of the dumped schema are written unqualified
 // (`CREATE TABLE users`, `REFERENCES users(id)`), objects of other schemas
 // qualified, exactly as PostgreSQL's deparser writes them with search_path
 // set to the dumped schema alone. So the dump restores into whatever schema
 // is first on the restoring session's search_path (public, by default), as
-// Synapse's snapshots do. Identity columns name their sequence (SEQUENCE
+// Synapse's snapshots do. Objects of other schemas are referenced, never
+// created: they must exist where the dump is restored. Identity columns name their sequence (SEQUENCE
 // NAME); serial columns come out as CREATE SEQUENCE, a nextval() default and
 // ALTER SEQUENCE ... OWNED BY, which restores the same catalog state.
 //
