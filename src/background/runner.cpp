@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <set>
 #include <thread>
 #include <utility>
@@ -33,18 +34,32 @@ std::string join(const std::vector<std::string>& names) {
 
 // PostgreSQL: a session advisory lock on one update, held while an
 // outside-transaction handler runs. Waits for a holder (another runner, or
-// the backend of a killed one still finishing its statement).
+// the backend of a killed one still finishing its statement) by polling
+// pg_try_advisory_lock with backoff: a session blocked in pg_advisory_lock
+// holds a snapshot, which the holder's CREATE INDEX CONCURRENTLY would wait
+// for (a deadlock). Gives up, leaving held() false, when `stop` says so.
 class UpdateLock {
  public:
-  UpdateLock(Connection& c, const BackgroundTables& tables, const std::string& update) : connection_(c) {
-    if (c.engine() != Engine::postgres) return;
+  UpdateLock(Connection& c, const BackgroundTables& tables, const std::string& update,
+             const std::function<bool()>& stop)
+      : connection_(c) {
+    if (c.engine() != Engine::postgres) {
+      held_ = true;  // nothing to take
+      return;
+    }
     std::string database = c.query("SELECT current_database()").rows.at(0).get<std::string>(0);
     key_ = advisory_lock_key(database, tables.schema.empty() ? "public" : tables.schema, tables.queue + "/" + update);
-    c.query("SELECT pg_advisory_lock($1)", {key_});
-    held_ = true;
+    auto delay = std::chrono::milliseconds(10);
+    while (!c.query("SELECT pg_try_advisory_lock($1)", {key_}).rows.at(0).get<bool>(0)) {
+      if (stop()) return;
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+    }
+    locked_ = held_ = true;
   }
+  bool held() const { return held_; }
   ~UpdateLock() {
-    if (!held_) return;
+    if (!locked_) return;
     try {
       connection_.query("SELECT pg_advisory_unlock($1)", {key_});
     } catch (...) {
@@ -57,6 +72,7 @@ class UpdateLock {
  private:
   Connection& connection_;
   std::int64_t key_ = 0;
+  bool locked_ = false;  // an advisory lock to release
   bool held_ = false;
 };
 
@@ -202,7 +218,8 @@ BatchReport BackgroundRunner::run_batch(const QueuedUpdate& u, const Registered&
     record(result);
     tx.commit();
   } else {
-    UpdateLock lock(connection_, options_.tables, u.name);
+    UpdateLock lock(connection_, options_.tables, u.name, [this] { return stop_requested(); });
+    if (!lock.held()) return report;  // stopped while another session held it
     auto row = read_row();
     if (row.rows.empty()) return report;
     before = row.rows.at(0);

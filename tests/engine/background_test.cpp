@@ -412,6 +412,31 @@ TEST_P(BackgroundTest, TwoRunnersAtOnceNeverRepeatABatch) {
   EXPECT_EQ(queue().completed().at(0).batches, batches.load());
 }
 
+TEST_P(BackgroundTest, TwoRunnersBuildAnIndexOnce) {
+  // On PostgreSQL one builds CONCURRENTLY while the other polls for the
+  // update's advisory lock without holding a snapshot the build would wait for.
+  make_rows(300000);
+  enqueue("t_y_idx", std::string(builtin_handler::create_index), R"({"table": "t", "index": "t_y_idx", "columns": ["y"]})");
+  std::atomic<std::int64_t> batches{0};
+  std::atomic<int> failures{0};
+  auto work = [&] {
+    try {
+      auto conn = db().connect();
+      batches += BackgroundRunner(*conn).run().batches;
+    } catch (const std::exception& e) {
+      ++failures;
+      ADD_FAILURE() << e.what();
+    }
+  };
+  std::thread a(work), b(work);
+  a.join();
+  b.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(batches.load(), 1);
+  EXPECT_TRUE(index_valid("t_y_idx"));
+  EXPECT_EQ(logged(), std::vector<std::string>{"t_y_idx"});
+}
+
 TEST_P(BackgroundTest, SqlBatchesHandlesSparseKeysAnExplicitRangeAndAnEmptyTable) {
   c().execute("CREATE TABLE s (k INTEGER PRIMARY KEY, v INTEGER NOT NULL DEFAULT 0)");
   for (std::int64_t k : {-5, 3, 4, 1000, 1001, 50000, 90000}) c().execute("INSERT INTO s (k) VALUES ($1)", {k});
