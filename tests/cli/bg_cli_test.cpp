@@ -223,6 +223,19 @@ TEST_P(BgCli, ADependencyCycleFailsBeforeRunningAnything) {
   EXPECT_NE(status.out.find("ERROR: dependency cycle"), std::string::npos) << status.out;
 }
 
+TEST_P(BgCli, OnATerminalProgressIsABarRedrawnInPlace) {
+  queue_backfill_and_index(50'000);
+  // script(1) (util-linux) gives the command a pseudo-terminal for stdout.
+  std::string command = std::string(STRATA_BINARY) + " bg run -d '" + db().url() + "' --max-batch 2000";
+  test::Process p("/usr/bin/script", {"-qec", command, "/dev/null"}, dir());
+  RunResult r = p.wait();
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\r\x1b[2Kt_backfill_x ["), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("#"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("t_backfill_x: completed: 50000 items"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("batch of"), std::string::npos) << "log lines on a terminal: " << r.out;
+}
+
 TEST_P(BgCli, NoQueueYetIsNotAnError) {
   RunResult status = run({"bg", "status"});
   EXPECT_EQ(status.code, 0) << status.err;
