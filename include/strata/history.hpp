@@ -86,6 +86,7 @@ class History {
   Connection& connection_;
   HistoryOptions options_;
   std::string qualified_;
+  bool known_to_exist_ = false;  // once seen, the table stays (strata never drops it)
 };
 
 }  // namespace strata

@@ -67,14 +67,17 @@ History::History(Connection& connection, HistoryOptions options)
 }
 
 bool History::exists() {
+  if (known_to_exist_) return true;  // strata never drops it
   if (connection_.engine() == Engine::sqlite) {
-    return !connection_.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
+    known_to_exist_ = !connection_.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
                               {options_.table})
                 .rows.empty();
+    return known_to_exist_;
   }
-  return !connection_.query("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $2",
+  known_to_exist_ = !connection_.query("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $2",
                             {options_.schema, options_.table})
               .rows.empty();
+  return known_to_exist_;
 }
 
 std::string History::ensure_sql() const {
@@ -116,6 +119,7 @@ void History::ensure() {
     connection_.execute("CREATE SCHEMA IF NOT EXISTS " + Connection::quote_identifier(options_.schema));
   }
   connection_.execute(ensure_sql());
+  known_to_exist_ = true;
 }
 
 std::vector<AppliedMigration> History::read() {

@@ -56,15 +56,22 @@ MigrationLock::MigrationLock(Connection& connection, const HistoryOptions& histo
     : connection_(connection) {
   const auto deadline = Clock::now() + options.timeout;
   if (connection.engine() == Engine::postgres) {
-    std::string database = connection.query("SELECT current_database()").rows.at(0).get<std::string>(0);
+    const bool wait = options.mode == LockOptions::Mode::wait;
+    // One round trip: the database (for the key) and, in wait mode, the
+    // session's lock_timeout (to restore) while setting ours.
+    auto row = wait ? connection
+                          .query("SELECT current_database(), current_setting('lock_timeout'), "
+                                 "set_config('lock_timeout', $1, false)",
+                                 {std::to_string(std::max<std::int64_t>(1, options.timeout.count())) + "ms"})
+                          .rows.at(0)
+                    : connection.query("SELECT current_database()").rows.at(0);
+    std::string database = row.get<std::string>(0);
     key_ = advisory_lock_key(database, history.schema, history.table);
     std::string what = fmt::format("database {}", database);
-    if (options.mode == LockOptions::Mode::wait) {
-      std::string previous = connection.query("SELECT current_setting('lock_timeout')").rows.at(0).get<std::string>(0);
-      connection.query("SELECT set_config('lock_timeout', $1, false)",
-                       {std::to_string(std::max<std::int64_t>(1, options.timeout.count())) + "ms"});
+    if (wait) {
+      std::string previous = row.get<std::string>(1);
       try {
-        connection.query("SELECT pg_advisory_lock($1)", {key_});
+        connection.query("SELECT pg_advisory_lock($1), set_config('lock_timeout', $2, false)", {key_, previous});
       } catch (const Error& e) {
         try {
           connection.query("SELECT set_config('lock_timeout', $1, false)", {previous});
@@ -73,7 +80,6 @@ MigrationLock::MigrationLock(Connection& connection, const HistoryOptions& histo
         if (e.engine_code() == "55P03") throw Error(ErrorKind::lock_timeout, timeout_message(options.timeout, what));
         throw;
       }
-      connection.query("SELECT set_config('lock_timeout', $1, false)", {previous});
     } else {
       bool got = retry_until(deadline, [&] {
         return connection.query("SELECT pg_try_advisory_lock($1)", {key_}).rows.at(0).get<bool>(0);

@@ -33,10 +33,23 @@ Version MigrationSet::latest() const { return migrations_.empty() ? 0 : migratio
 
 namespace {
 
-struct DigestContext {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~DigestContext() { EVP_MD_CTX_free(ctx); }
-};
+// The SHA-384 implementation, fetched once: EVP_sha384() would make OpenSSL
+// look it up again on every call. Thread-safe (a function-local static).
+const EVP_MD* sha384() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA384", nullptr);
+  if (md == nullptr) throw Error(ErrorKind::internal, "OpenSSL has no SHA-384");
+  return md;
+}
+
+// One digest context per thread, reused for every checksum.
+EVP_MD_CTX* digest_context() {
+  struct Owner {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Owner() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Owner owner;
+  return owner.ctx;
+}
 
 }  // namespace
 
@@ -44,8 +57,8 @@ std::string checksum(std::string_view text) {
   static constexpr std::string_view bom = "\xEF\xBB\xBF";
   if (text.starts_with(bom)) text.remove_prefix(bom.size());
 
-  DigestContext d;
-  if (d.ctx == nullptr || EVP_DigestInit_ex(d.ctx, EVP_sha384(), nullptr) != 1) {
+  EVP_MD_CTX* ctx = digest_context();
+  if (ctx == nullptr || EVP_DigestInit_ex2(ctx, sha384(), nullptr) != 1) {
     throw Error(ErrorKind::internal, "OpenSSL could not initialise SHA-384");
   }
   // Feed the text in runs that end before each CR of a CRLF pair, so CRLF
@@ -53,15 +66,15 @@ std::string checksum(std::string_view text) {
   std::size_t start = 0;
   for (std::size_t i = text.find('\r'); i != std::string_view::npos; i = text.find('\r', i + 1)) {
     if (i + 1 < text.size() && text[i + 1] == '\n') {
-      EVP_DigestUpdate(d.ctx, text.data() + start, i - start);
+      EVP_DigestUpdate(ctx, text.data() + start, i - start);
       start = i + 1;
     }
   }
-  EVP_DigestUpdate(d.ctx, text.data() + start, text.size() - start);
+  EVP_DigestUpdate(ctx, text.data() + start, text.size() - start);
 
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
-  EVP_DigestFinal_ex(d.ctx, digest.data(), &length);
+  EVP_DigestFinal_ex(ctx, digest.data(), &length);
   static constexpr char hex[] = "0123456789abcdef";
   std::string out(length * 2, '0');
   for (unsigned int i = 0; i < length; ++i) {

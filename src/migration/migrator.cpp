@@ -246,6 +246,22 @@ std::string Migrator::script(const UpOptions& options) {
 }
 
 UpResult Migrator::up(const UpOptions& options) {
+  {
+    // The common case at start-up is a database already up to date: answer
+    // it from one read, without the lock and its round trips. Anything else
+    // (work to do, or a problem that a migrator holding the lock may be
+    // fixing right now, such as a no-transaction migration in progress)
+    // takes the lock and reads again.
+    History probe(connection_, options_.history);
+    if (probe.exists()) {
+      std::vector<AppliedMigration> applied = probe.read();
+      auto report = validate_history(applied, true);
+      if (report.ok() && plan_up(source_, applied, options.target).empty()) {
+        for (const auto& w : report.warnings) warn(w);
+        return {};
+      }
+    }
+  }
   MigrationLock lock(connection_, options_.history, options_.lock);
   History history(connection_, options_.history);
   history.ensure();
