@@ -494,7 +494,12 @@ def machine(args, dbs_pg):
                 break
     with open("/proc/meminfo") as f:
         mem_kib = int(f.readline().split()[1])
-    server = dbs_pg._psql("SHOW server_version").strip() if dbs_pg else "not run"
+    server = "not run"
+    if dbs_pg:
+        server = dbs_pg._psql("SHOW server_version").strip()
+        data_dir = dbs_pg._psql("SHOW data_directory").strip()
+        fs_type = subprocess.run(["stat", "-f", "-c", "%T", data_dir], capture_output=True, text=True).stdout.strip()
+        server += f", data directory on {fs_type or 'unknown'}, fsync off"
     py = [PYTHON, "-c", "import alembic, sqlalchemy, psycopg2; print(alembic.__version__, sqlalchemy.__version__, "
           "psycopg2.__version__.split()[0])"]
     alembic_v, sqlalchemy_v, psycopg2_v = run_quiet(py).split()
