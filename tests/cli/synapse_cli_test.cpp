@@ -9,6 +9,8 @@
 namespace strata {
 namespace {
 namespace fs = std::filesystem;
+using test::error_from;
+using test::table_exists;
 
 class SynapseCli : public ::testing::Test {
  protected:
@@ -34,12 +36,6 @@ class SynapseCli : public ::testing::Test {
                      "logical = [\"state\"]\n");
   }
   test::RunResult run(const std::vector<std::string>& args) { return test::run_strata(dir_, args); }
-  bool has_table(Connection& c, const std::string& t) {
-    if (c.engine() == Engine::sqlite) {
-      return !c.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=$1", {t}).rows.empty();
-    }
-    return !c.query("SELECT 1 FROM pg_tables WHERE schemaname='public' AND tablename=$1", {t}).rows.empty();
-  }
 
   std::unique_ptr<test::TestDatabase> sqlite_, postgres_;
   fs::path dir_;
@@ -54,13 +50,13 @@ TEST_F(SynapseCli, TablesLandInTheirPhysicalDatabasesAndASecondRunChangesNothing
   auto main_db = sqlite_->connect();
   auto state_db = postgres_->connect();
   for (const char* t : {"users", "rooms", "events", "receipts", "room_stats", "background_updates"}) {
-    EXPECT_TRUE(has_table(*main_db, t)) << t;
+    EXPECT_TRUE(table_exists(*main_db, t)) << t;
   }
   for (const char* t : {"state_groups", "state_group_edges", "background_updates"}) {
-    EXPECT_TRUE(has_table(*state_db, t)) << t;
+    EXPECT_TRUE(table_exists(*state_db, t)) << t;
   }
-  EXPECT_FALSE(has_table(*main_db, "state_groups"));
-  EXPECT_FALSE(has_table(*state_db, "users"));
+  EXPECT_FALSE(table_exists(*main_db, "state_groups"));
+  EXPECT_FALSE(table_exists(*state_db, "users"));
 
   auto second = run({"up", "--skip-code-deltas", "--json"});
   ASSERT_EQ(second.code, 0) << second.err;

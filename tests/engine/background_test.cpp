@@ -19,18 +19,9 @@
 
 namespace strata {
 namespace {
+using test::error_from;
 
 using namespace std::chrono_literals;
-
-template <class F>
-Error error_from(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  return Error(ErrorKind::internal, "no error");
-}
 
 class BackgroundTest : public test::EngineTest {
  protected:

@@ -18,6 +18,7 @@
 
 namespace strata {
 namespace {
+using test::error_from;
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -33,17 +34,6 @@ namespace fs = std::filesystem;
 }
 
 // Runs `f`, which must throw strata::Error, and returns the error.
-template <class F>
-Error error_from(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no strata::Error was thrown";
-  return Error(ErrorKind::internal, "no error");
-}
-
 std::int64_t count(Connection& c, const std::string& table) {
   return c.query("SELECT COUNT(*) FROM " + table).rows.at(0).get<std::int64_t>(0);
 }

@@ -10,6 +10,8 @@
 namespace strata {
 namespace {
 namespace fs = std::filesystem;
+using test::error_from;
+using test::table_exists;
 using test::write_file;
 
 class MigratorTest : public test::EngineTest {
@@ -20,12 +22,6 @@ class MigratorTest : public test::EngineTest {
 
   std::int64_t count(Connection& c, const std::string& table) {
     return c.query("SELECT count(*) FROM " + Connection::quote_identifier(table)).rows.at(0).get<std::int64_t>(0);
-  }
-  bool table_exists(Connection& c, const std::string& table) {
-    if (engine() == Engine::sqlite) {
-      return !c.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=$1", {table}).rows.empty();
-    }
-    return !c.query("SELECT 1 FROM pg_tables WHERE schemaname='public' AND tablename=$1", {table}).rows.empty();
   }
   std::vector<Version> recorded(Connection& c) {
     std::vector<Version> out;

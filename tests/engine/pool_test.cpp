@@ -15,19 +15,9 @@
 
 namespace strata {
 namespace {
+using test::error_from;
 
 using namespace std::chrono_literals;
-
-template <class F>
-Error error_from(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no strata::Error was thrown";
-  return Error(ErrorKind::internal, "no error");
-}
 
 class PoolTest : public test::EngineTest {
  protected:

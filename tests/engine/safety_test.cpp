@@ -16,6 +16,8 @@
 namespace strata {
 namespace {
 namespace fs = std::filesystem;
+using test::error_from;
+using test::table_exists;
 using test::write_file;
 
 class SafetyTest : public test::EngineTest {
@@ -24,25 +26,10 @@ class SafetyTest : public test::EngineTest {
   void add(const std::string& name, const std::string& text) { write_file(migrations() / name, text); }
   void remove(const std::string& name) { fs::remove(migrations() / name); }
   MigrationSet load() { return load_directory(migrations(), engine()); }
-  bool table_exists(Connection& c, const std::string& table) {
-    if (engine() == Engine::sqlite) {
-      return !c.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=$1", {table}).rows.empty();
-    }
-    return !c.query("SELECT 1 FROM pg_tables WHERE schemaname='public' AND tablename=$1", {table}).rows.empty();
-  }
   std::vector<Version> recorded(Connection& c) {
     std::vector<Version> out;
     for (const auto& a : History(c, {}).read()) out.push_back(a.version);
     return out;
-  }
-  Error failure(const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e;
-    }
-    ADD_FAILURE() << "expected an Error";
-    return Error(ErrorKind::internal, "none");
   }
   void three() {
     add("0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
@@ -65,7 +52,7 @@ TEST_P(SafetyTest, ChangedFileNamesBothChecksumsAndAllowListAccepts) {
   EXPECT_NE(report.errors[0].find("0002_b.sql"), std::string::npos);
   EXPECT_NE(report.errors[0].find(old_sum), std::string::npos);
   EXPECT_NE(report.errors[0].find(after.find(2)->checksum), std::string::npos);
-  EXPECT_EQ(failure([&] { Migrator(*c, after).up(); }).kind(), ErrorKind::validation);
+  EXPECT_EQ(error_from([&] { Migrator(*c, after).up(); }).kind(), ErrorKind::validation);
 
   MigratorOptions options;
   options.allowed_checksums[2] = {old_sum};
@@ -83,7 +70,7 @@ TEST_P(SafetyTest, MissingMiddleMigrationIsAnErrorUnlessIgnored) {
   remove("0002_b.sql");
   add("0004_d.sql", "CREATE TABLE d (id INTEGER);\n");
   auto set = load();
-  Error e = failure([&] { Migrator(*c, set).up(); });
+  Error e = error_from([&] { Migrator(*c, set).up(); });
   EXPECT_EQ(e.kind(), ErrorKind::validation);
   EXPECT_NE(std::string(e.what()).find("migration 2 (b) is applied but missing"), std::string::npos) << e.what();
   EXPECT_FALSE(table_exists(*c, "d"));
@@ -118,7 +105,7 @@ TEST_P(SafetyTest, BreakingMigrationMakesOlderCodeRefuse) {
 
   remove("0004_d.sql");  // older code: knows up to 3
   auto old_code = load();
-  Error e = failure([&] { Migrator(*c, old_code).up(); });
+  Error e = error_from([&] { Migrator(*c, old_code).up(); });
   EXPECT_EQ(e.kind(), ErrorKind::incompatible);
   std::string what = e.what();
   EXPECT_NE(what.find("4"), std::string::npos) << what;
@@ -179,22 +166,22 @@ TEST_P(SafetyTest, DownRefusesBeforeTouchingAnythingWhenADownFileIsMissing) {
   Migrator(*c, set).up();
   DownOptions all;
   all.target = 0;
-  Error e = failure([&] { Migrator(*c, set).down(all); });
+  Error e = error_from([&] { Migrator(*c, set).down(all); });
   EXPECT_EQ(e.kind(), ErrorKind::usage);
   EXPECT_NE(std::string(e.what()).find("0002_b.sql"), std::string::npos) << e.what();
   EXPECT_TRUE(table_exists(*c, "c"));  // nothing reverted
   EXPECT_EQ(recorded(*c).size(), 3u);
   DownOptions bad;
   bad.target = 7;
-  EXPECT_EQ(failure([&] { Migrator(*c, set).down(bad); }).kind(), ErrorKind::usage);
+  EXPECT_EQ(error_from([&] { Migrator(*c, set).down(bad); }).kind(), ErrorKind::usage);
 }
 
 TEST_P(SafetyTest, RepairForgetAndMarkApplied) {
   add("0001_a.sql", "-- strata: no-transaction\nCREATE TABLE a (id INTEGER);\nSELEC 1;\n");
   auto c = db().connect();
   auto broken = load();
-  EXPECT_EQ(failure([&] { Migrator(*c, broken).up(); }).kind(), ErrorKind::sql);
-  EXPECT_EQ(failure([&] { Migrator(*c, broken).up(); }).kind(), ErrorKind::dirty);
+  EXPECT_EQ(error_from([&] { Migrator(*c, broken).up(); }).kind(), ErrorKind::sql);
+  EXPECT_EQ(error_from([&] { Migrator(*c, broken).up(); }).kind(), ErrorKind::dirty);
   EXPECT_EQ(Migrator(*c, broken).validate().kind, ErrorKind::dirty);
 
   // The user finished it by hand.
@@ -202,7 +189,7 @@ TEST_P(SafetyTest, RepairForgetAndMarkApplied) {
   auto history = History(*c, {}).read();
   ASSERT_EQ(history.size(), 1u);
   EXPECT_TRUE(history[0].success);
-  EXPECT_EQ(failure([&] { Migrator(*c, broken).repair_forget(1); }).kind(), ErrorKind::usage);
+  EXPECT_EQ(error_from([&] { Migrator(*c, broken).repair_forget(1); }).kind(), ErrorKind::usage);
 
   // Another failure, undone by hand this time.
   add("0002_b.sql", "-- no-transaction\nCREATE TABLE b (id INTEGER);\nSELEC 2;\n");
@@ -211,7 +198,7 @@ TEST_P(SafetyTest, RepairForgetAndMarkApplied) {
   c->execute("DROP TABLE b");
   Migrator(*c, more).repair_forget(2);
   EXPECT_EQ(recorded(*c), std::vector<Version>{1});
-  EXPECT_EQ(failure([&] { Migrator(*c, more).repair_forget(9); }).kind(), ErrorKind::usage);
+  EXPECT_EQ(error_from([&] { Migrator(*c, more).repair_forget(9); }).kind(), ErrorKind::usage);
 }
 
 TEST_P(SafetyTest, SqlPreviewShowsEverythingAndChangesNothing) {
@@ -242,7 +229,7 @@ TEST_P(SafetyTest, LockTimeoutWhenAnotherMigratorHoldsTheLock) {
       o.lock.mode = mode;
       o.lock.timeout = std::chrono::milliseconds(200);
       auto start = std::chrono::steady_clock::now();
-      EXPECT_EQ(failure([&] { Migrator(*c, set, o).up(); }).kind(), ErrorKind::lock_timeout);
+      EXPECT_EQ(error_from([&] { Migrator(*c, set, o).up(); }).kind(), ErrorKind::lock_timeout);
       EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
       EXPECT_FALSE(table_exists(*c, "a"));
     }

@@ -10,6 +10,8 @@
 namespace strata {
 namespace {
 namespace fs = std::filesystem;
+using test::error_from;
+using test::table_exists;
 
 class SynapseTest : public test::EngineTest {
  protected:
@@ -30,27 +32,12 @@ class SynapseTest : public test::EngineTest {
     o.on_warning = [this](std::string_view w) { warnings_.emplace_back(w); };
     return o;
   }
-  bool has_table(Connection& c, const std::string& t) {
-    if (engine() == Engine::sqlite) {
-      return !c.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=$1", {t}).rows.empty();
-    }
-    return !c.query("SELECT 1 FROM pg_tables WHERE schemaname='public' AND tablename=$1", {t}).rows.empty();
-  }
   std::vector<std::string> applied(Connection& c) {
     std::vector<std::string> out;
     for (const auto& r : c.query("SELECT file FROM applied_schema_deltas ORDER BY version, file").rows) {
       out.push_back(r.get<std::string>(0));
     }
     return out;
-  }
-  Error failure(const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e;
-    }
-    ADD_FAILURE() << "expected an Error";
-    return Error(ErrorKind::internal, "none");
   }
 
   fs::path root_;
@@ -66,7 +53,7 @@ TEST_P(SynapseTest, FreshDatabaseFromSnapshotThenLaterDeltas) {
   EXPECT_EQ(result.applied.front().file, "full_schemas/10");
   for (const char* t : {"background_updates", "users", "rooms", "events", "state_groups", "receipts", "room_stats",
                         "state_group_edges"}) {
-    EXPECT_TRUE(has_table(*c, t)) << t;
+    EXPECT_TRUE(table_exists(*c, t)) << t;
   }
   EXPECT_EQ(applied(*c), (std::vector<std::string>{"11/01receipts.sql", "11/02update_ordering.sql",
                                                    "12/01room_stats.sql." + std::string(to_string(engine())),
@@ -94,12 +81,12 @@ TEST_P(SynapseTest, FreshDatabaseFromSnapshotThenLaterDeltas) {
 TEST_P(SynapseTest, ExistingDatabaseAppliesFromItsVersionAndRunsUpgradePhase) {
   auto c = db().connect();
   SynapseMigrator(*c, layout(11, 11), {"main", "state"}, options()).up();
-  EXPECT_FALSE(has_table(*c, "room_stats"));
+  EXPECT_FALSE(table_exists(*c, "room_stats"));
   auto st = SynapseMigrator(*c, layout(), {"main", "state"}, options()).status();
   EXPECT_EQ(st.current_version, 11);
   auto later = SynapseMigrator(*c, layout(), {"main", "state"}, options()).up();
   EXPECT_EQ(later.applied.size(), 4u);
-  EXPECT_TRUE(has_table(*c, "room_stats"));
+  EXPECT_TRUE(table_exists(*c, "room_stats"));
   EXPECT_EQ(creates_, 1);
   EXPECT_EQ(upgrades_, 1);  // an existing database runs the upgrade phase too
 }
@@ -107,16 +94,16 @@ TEST_P(SynapseTest, ExistingDatabaseAppliesFromItsVersionAndRunsUpgradePhase) {
 TEST_P(SynapseTest, LogicalDatabasesLandOnlyWhereHosted) {
   auto c = db().connect();
   SynapseMigrator(*c, layout(), {"state"}, options()).up();
-  EXPECT_TRUE(has_table(*c, "state_groups"));
-  EXPECT_TRUE(has_table(*c, "background_updates"));  // common goes everywhere
-  EXPECT_FALSE(has_table(*c, "users"));
-  EXPECT_FALSE(has_table(*c, "receipts"));
+  EXPECT_TRUE(table_exists(*c, "state_groups"));
+  EXPECT_TRUE(table_exists(*c, "background_updates"));  // common goes everywhere
+  EXPECT_FALSE(table_exists(*c, "users"));
+  EXPECT_FALSE(table_exists(*c, "receipts"));
 }
 
 TEST_P(SynapseTest, CompatTooNewIsRefused) {
   auto c = db().connect();
   SynapseMigrator(*c, layout(13, 13), {"main", "state"}, options()).up();
-  Error e = failure([&] { SynapseMigrator(*c, layout(12, 11), {"main", "state"}, options()).up(); });
+  Error e = error_from([&] { SynapseMigrator(*c, layout(12, 11), {"main", "state"}, options()).up(); });
   EXPECT_EQ(e.kind(), ErrorKind::incompatible);
   EXPECT_NE(std::string(e.what()).find("13"), std::string::npos) << e.what();
   EXPECT_EQ(SynapseMigrator(*c, layout(12, 11), {"main", "state"}, options()).validate().kind,
@@ -144,26 +131,26 @@ TEST_P(SynapseTest, DeltaAddedToAPassedVersionIsReportedNotIgnored) {
   EXPECT_FALSE(report.ok());
   EXPECT_NE(report.errors.at(0).find("03forgotten.sql"), std::string::npos);
   m.up();
-  EXPECT_TRUE(has_table(*c, "current_v"));
-  EXPECT_FALSE(has_table(*c, "forgotten"));
+  EXPECT_TRUE(table_exists(*c, "current_v"));
+  EXPECT_FALSE(table_exists(*c, "forgotten"));
 }
 
 TEST_P(SynapseTest, SameFileNameInTwoDirectoriesOfOneVersionIsAnError) {
   test::write_file(root_ / "common" / "delta" / "12" / "02state_edges.sql", "SELECT 1;\n");
   auto c = db().connect();
-  Error e = failure([&] { SynapseMigrator(*c, layout(), {"main", "state"}, options()).up(); });
+  Error e = error_from([&] { SynapseMigrator(*c, layout(), {"main", "state"}, options()).up(); });
   EXPECT_EQ(e.kind(), ErrorKind::source);
   EXPECT_NE(std::string(e.what()).find("02state_edges.sql"), std::string::npos) << e.what();
-  EXPECT_FALSE(has_table(*c, "users"));  // nothing ran
+  EXPECT_FALSE(table_exists(*c, "users"));  // nothing ran
 }
 
 TEST_P(SynapseTest, UnboundCodeDeltaFailsUnlessSkipped) {
   auto c = db().connect();
   SynapseOptions plain;
-  Error e = failure([&] { SynapseMigrator(*c, layout(), {"main", "state"}, plain).up(); });
+  Error e = error_from([&] { SynapseMigrator(*c, layout(), {"main", "state"}, plain).up(); });
   EXPECT_EQ(e.kind(), ErrorKind::source);
   EXPECT_NE(std::string(e.what()).find("01backfill_guests.py"), std::string::npos) << e.what();
-  EXPECT_FALSE(has_table(*c, "users"));
+  EXPECT_FALSE(table_exists(*c, "users"));
 
   plain.skip_code_deltas = true;
   std::vector<std::string> warnings;
@@ -192,7 +179,7 @@ TEST_P(SynapseTest, ReplayWithoutSnapshotsReachesTheSameTables) {
   l.use_snapshots = false;
   SynapseMigrator(*c, l, {"main", "state"}, options()).up();
   for (const char* t : {"users", "rooms", "events", "state_groups", "room_stats", "state_group_edges"}) {
-    EXPECT_TRUE(has_table(*c, t)) << t;
+    EXPECT_TRUE(table_exists(*c, t)) << t;
   }
   EXPECT_EQ(applied(*c).size(), 13u);  // every delta of versions 1 to 13
 }

@@ -162,4 +162,14 @@ std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
+bool table_exists(Connection& c, std::string_view table) {
+  const Value name{std::string(table)};
+  if (c.engine() == Engine::sqlite) {
+    return !c.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1", {name}).rows.empty();
+  }
+  return !c.query("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1",
+                  {name})
+              .rows.empty();
+}
+
 }  // namespace strata::test

@@ -17,6 +17,7 @@
 
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
+#include "strata/error.hpp"
 
 namespace strata {
 // Readable test names and failure messages ("postgres", not "4-byte object").
@@ -72,6 +73,23 @@ class EngineTest : public ::testing::TestWithParam<Engine> {
 // Writes `text` to dir/name, creating directories.
 void write_file(const std::filesystem::path& path, std::string_view text);
 std::string read_file(const std::filesystem::path& path);
+
+// The strata::Error that `f` throws; records a test failure (and returns an
+// internal error) when it throws none.
+template <class F>
+Error error_from(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no strata::Error was thrown";
+  return Error(ErrorKind::internal, "no error");
+}
+
+// Whether a table of that name exists: in the main database on SQLite, in the
+// session's current schema on PostgreSQL.
+bool table_exists(Connection& c, std::string_view table);
 
 }  // namespace strata::test
 
