@@ -85,7 +85,9 @@ TEST_P(BgCli, AQueuedBackfillAndIndexSurviveTwoKillsAndComplete) {
   ASSERT_EQ(items_done(*c), 0);
   for (int kill = 1; kill <= 2; ++kill) {
     const std::int64_t before = items_done(*c);
-    test::Process p(STRATA_BINARY, with_db({"bg", "run", "--max-batch", "20000"}), dir());
+    // A short pause between batches keeps the run going past the kill even
+    // on a machine fast enough to finish 1M rows in well under a second.
+    test::Process p(STRATA_BINARY, with_db({"bg", "run", "--max-batch", "20000", "--pause-ms", "10"}), dir());
     const auto deadline = std::chrono::steady_clock::now() + 120s;
     while (items_done(*c) <= before && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
     std::this_thread::sleep_for(50ms);  // a batch committed; let its progress line be written, then kill
@@ -125,7 +127,10 @@ TEST_P(BgCli, RandomKillsNeverLoseOrRepeatABatch) {
   std::mt19937 rng(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
   int kills = 0;
   for (int round = 0; round < 6 && items_done(*c) >= 0; ++round) {
-    test::Process p(STRATA_BINARY, with_db({"bg", "run", "--max-batch", "1500", "--target-ms", "20"}), dir());
+    // The pause between batches makes a run last well past the kill window
+    // however fast the machine is (100,000 rows / 1,500 per batch x 20 ms).
+    test::Process p(STRATA_BINARY,
+                    with_db({"bg", "run", "--max-batch", "1500", "--target-ms", "20", "--pause-ms", "20"}), dir());
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(40, 300)(rng)));
     p.kill(SIGKILL);
     if (p.wait().code == -SIGKILL) ++kills;
@@ -149,7 +154,10 @@ TEST_P(BgCli, StatusShowsProgressRateAndTimeLeft) {
   queue_backfill_and_index(200'000);
   RunResult empty_run = run({"bg", "status"});
   EXPECT_NE(empty_run.out.find("not started"), std::string::npos) << empty_run.out;
-  RunResult part = run({"bg", "run", "--budget", "0.3", "--max-batch", "1000", "--target-ms", "10"});
+  // 200 batches with a 20 ms pause each cannot finish within the 0.3 s budget
+  // on any machine, so the run always stops part-way.
+  RunResult part =
+      run({"bg", "run", "--budget", "0.3", "--max-batch", "1000", "--target-ms", "10", "--pause-ms", "20"});
   ASSERT_EQ(part.code, 0) << part.err;
   EXPECT_NE(part.out.find("The time budget is used up"), std::string::npos) << part.out;
 
