@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "migration/lock.hpp"
+#include "migration/script_runner.hpp"
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
 #include "strata/sql/splitter.hpp"
@@ -17,54 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 std::int64_t micros_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-}
-
-// The file position of byte `offset` inside statement `s` (the engine's error
-// offset), or of the statement's start when the engine gave none.
-SourcePosition position_of(const std::string& file, const sql::Statement& s, int index, int offset) {
-  SourcePosition p{file, s.line, s.column, index};
-  if (offset <= 0 || static_cast<std::size_t>(offset) > s.text.size()) return p;
-  for (int i = 0; i < offset; ++i) {
-    if (s.text[i] == '\n') {
-      ++p.line;
-      p.column = 1;
-    } else if (s.text[i] != '\r') {
-      ++p.column;
-    }
-  }
-  return p;
-}
-
-sql::Script parse_or_throw(const std::string& file, const std::string& text, Engine engine) {
-  sql::Script script = sql::parse_script(text, engine);
-  if (!script.ok()) {
-    std::string message = "cannot split " + file + ":";
-    const sql::Diagnostic* first = nullptr;
-    for (const auto& d : script.diagnostics) {
-      if (d.severity != sql::Diagnostic::Severity::error) continue;
-      if (first == nullptr) first = &d;
-      message += "\n" + sql::render(d, file, text);
-    }
-    Error e(ErrorKind::source, message);
-    e.at(SourcePosition{file, first->line, first->column, 0});
-    throw e;
-  }
-  return script;
-}
-
-// Runs every statement; on failure rethrows the engine's error with the
-// statement's file position.
-void run_statements(Connection& c, const std::string& file, const sql::Script& script) {
-  int index = 0;
-  for (const auto& s : script.statements) {
-    ++index;
-    try {
-      c.execute(s.text);
-    } catch (Error& e) {
-      e.at(position_of(file, s, index, e.sql_offset()));
-      throw;
-    }
-  }
 }
 
 // The compatibility floor a migration sets, from its directives.
@@ -90,7 +43,7 @@ void run_code(const MigrationFunction& f, Connection& c, const Migration& m) {
   }
 }
 
-std::string history_lock_hint(const Version v) {
+std::string repair_hint(const Version v) {
   return fmt::format(
       "Undo or finish its effects by hand, then run `strata repair --forget {0}` (if you undid "
       "them) or `strata repair --mark-applied {0}` (if you finished them).",
@@ -165,7 +118,7 @@ ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>&
       case MigrationState::dirty:
         error(ErrorKind::dirty,
               fmt::format("migration {} ({}) failed part-way and left the database dirty: {}\n{}", st.version,
-                          st.description, st.applied->failure, history_lock_hint(st.version)));
+                          st.description, st.applied->failure, repair_hint(st.version)));
         break;
       case MigrationState::changed: {
         auto allowed = options_.allowed_checksums.find(st.version);

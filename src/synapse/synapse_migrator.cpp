@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "migration/lock.hpp"
+#include "migration/script_runner.hpp"
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
 #include "strata/sql/splitter.hpp"
@@ -360,34 +361,7 @@ void SynapseMigrator::run_file(const Entry& e, bool fresh) {
     return;
   }
   std::string text = read_text(e.path);
-  sql::Script script = sql::parse_script(text, connection_.engine());
-  if (!script.ok()) {
-    std::string message = "cannot split " + e.path.string() + ":";
-    for (const auto& d : script.diagnostics) {
-      if (d.severity == sql::Diagnostic::Severity::error) message += "\n" + sql::render(d, e.path.string(), text);
-    }
-    throw Error(ErrorKind::source, message);
-  }
-  int index = 0;
-  for (const auto& s : script.statements) {
-    ++index;
-    try {
-      connection_.execute(s.text);
-    } catch (Error& err) {
-      SourcePosition p{e.path.string(), s.line, s.column, index};
-      int offset = err.sql_offset();
-      for (int i = 0; offset > 0 && i < offset && static_cast<std::size_t>(i) < s.text.size(); ++i) {
-        if (s.text[i] == '\n') {
-          ++p.line;
-          p.column = 1;
-        } else {
-          ++p.column;
-        }
-      }
-      err.at(p);
-      throw;
-    }
-  }
+  run_statements(connection_, e.path.string(), parse_or_throw(e.path.string(), text, connection_.engine()));
 }
 
 SynapseUpResult SynapseMigrator::up(const std::function<void(const SynapseStep&)>& on_applied) {
