@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "strata/error.hpp"
+#include "util/number_text.hpp"
 
 namespace strata {
 
@@ -28,14 +29,7 @@ const char* type_name(const Value::Storage& s) {
                     s);
 }
 
-std::string shortest(double d) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  (void)ec;
-  return std::string(buf, end);
-}
+using util::shortest_double;
 
 std::string quoted_excerpt(const std::string& s) {
   constexpr std::size_t kMax = 40;
@@ -49,7 +43,7 @@ std::string quoted_excerpt(const std::string& s) {
   std::string what = type_name(v.storage());
   if (const auto* s = std::get_if<std::string>(&v.storage())) what += " " + quoted_excerpt(*s);
   if (const auto* i = std::get_if<std::int64_t>(&v.storage())) what += " " + std::to_string(*i);
-  if (const auto* d = std::get_if<double>(&v.storage())) what += " " + shortest(*d);
+  if (const auto* d = std::get_if<double>(&v.storage())) what += " " + shortest_double(*d);
   throw Error(ErrorKind::usage, "cannot convert " + what + " to " + target);
 }
 
@@ -194,7 +188,7 @@ STRATA_VALUE_AS(Timestamp)
 std::string Value::to_string() const {
   return std::visit(Overloaded{[](const Null&) -> std::string { return "NULL"; },
                                [](std::int64_t i) -> std::string { return std::to_string(i); },
-                               [](double d) -> std::string { return shortest(d); },
+                               [](double d) -> std::string { return shortest_double(d); },
                                [](const std::string& s) -> std::string { return s; },
                                [](const Blob& b) -> std::string {
                                  static constexpr char kHex[] = "0123456789abcdef";

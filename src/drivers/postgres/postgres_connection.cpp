@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "strata/error.hpp"
+#include "util/number_text.hpp"
 
 namespace strata::detail {
 namespace {
@@ -75,14 +76,6 @@ bool is_ident_start(unsigned char c) { return std::isalpha(c) != 0 || c == '_' |
 
 std::string digits_text(long long v) { return std::to_string(v); }
 
-std::string float_text(double d) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  (void)ec;
-  return std::string(buf, end);
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -247,7 +240,7 @@ class PostgresConnection final : public Connection {
             storage = digits_text(v);
           } else if constexpr (std::is_same_v<T, double>) {
             type = kFloat8Oid;
-            storage = float_text(v);
+            storage = util::shortest_double(v);
           } else if constexpr (std::is_same_v<T, std::string>) {
             if (v.find('\0') != std::string::npos) {
               throw usage_error("a text parameter contains a NUL byte, which PostgreSQL text cannot hold", sql);

@@ -330,27 +330,6 @@ Error engine_error(sqlite3* db, int rc, std::string_view sql, ErrorKind kind = E
   return e;
 }
 
-// Whitespace, ';' and comments only.
-bool only_trivia(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    char c = s[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == ';') {
-      ++i;
-    } else if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
-      i = s.find('\n', i);
-      if (i == std::string_view::npos) return true;
-    } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
-      i = s.find("*/", i + 2);
-      if (i == std::string_view::npos) return true;
-      i += 2;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Where the first non-trivia character of `s` is.
 std::size_t skip_trivia(std::string_view s) {
   std::size_t i = 0;
@@ -371,6 +350,9 @@ std::size_t skip_trivia(std::string_view s) {
   }
   return i;
 }
+
+// Whitespace, ';' and comments only.
+bool only_trivia(std::string_view s) { return skip_trivia(s) == s.size(); }
 
 Error usage_error(std::string message, std::string_view sql) {
   return Error(ErrorKind::usage, std::move(message), {}, std::string(sql));
