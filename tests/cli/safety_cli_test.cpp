@@ -110,6 +110,9 @@ TEST_P(SafetyCli, SigkillMidRunNeverLeavesHistoryAndEffectsDisagreeing) {
     for (int i = 1; i <= 20; ++i) {
       sql += "INSERT INTO " + t + " (id, note) VALUES (" + std::to_string(i) + ", 'row; " + std::to_string(i) + "');\n";
     }
+    // Enough work per migration that a kill can land between two of them on a fast machine.
+    sql += "INSERT INTO " + t + " (id, note) SELECT i, 'bulk' FROM (WITH RECURSIVE s(i) AS (SELECT 21 UNION ALL "
+           "SELECT i + 1 FROM s WHERE i < 2020) SELECT i FROM s) AS g;\n";
     add(name, sql);
   }
   std::mt19937 rng(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
@@ -126,7 +129,7 @@ TEST_P(SafetyCli, SigkillMidRunNeverLeavesHistoryAndEffectsDisagreeing) {
       bool exists = std::find(present.begin(), present.end(), t) != present.end();
       EXPECT_TRUE(exists) << "round " << round << ": " << t << " recorded but absent";
       if (!exists) continue;
-      EXPECT_EQ(c->query("SELECT count(*) FROM " + t).rows.at(0).get<std::int64_t>(0), 20);
+      EXPECT_EQ(c->query("SELECT count(*) FROM " + t).rows.at(0).get<std::int64_t>(0), 2020);
     }
     for (const auto& t : present) {
       if (t.size() < 2 || t[0] != 't' || !std::isdigit(static_cast<unsigned char>(t[1]))) continue;
@@ -136,11 +139,26 @@ TEST_P(SafetyCli, SigkillMidRunNeverLeavesHistoryAndEffectsDisagreeing) {
     }
     return recorded.size();
   };
+  // Applied so far, read beside the running process (0 before the history table exists).
+  auto applied = [&]() -> std::size_t {
+    try {
+      auto c = db().connect();
+      return History(*c, {}).read().size();
+    } catch (const Error&) {
+      return 0;
+    }
+  };
   std::size_t done = 0;
   int kills = 0;
   for (int round = 0; round < 8 && done < count; ++round) {
     test::Process p(STRATA_BINARY, with_db({"up"}), dir());
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 250)(rng)));
+    // Kill once the run has made progress to a random point, not after a fixed sleep: a fixed
+    // sleep lets a quiet machine finish every migration before the kill lands.
+    std::size_t target = done + std::uniform_int_distribution<std::size_t>(1, 30)(rng);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (applied() < target && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     p.kill(SIGKILL);
     RunResult r = p.wait();
     if (r.code == -SIGKILL) ++kills;
