@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+
 #include "support/engine_fixture.hpp"
 #include "support/process.hpp"
 
@@ -45,6 +47,19 @@ TEST_P(Cli, UpThenUpToDateThenStatusJson) {
   EXPECT_EQ(j["migrations"][0]["description"], "a");
   EXPECT_EQ(j["migrations"][0]["state"], "applied");
   EXPECT_EQ(j["migrations"][1]["state"], "applied");
+}
+
+// libpq (and the twenty libraries it pulls in) is loaded on the first
+// PostgreSQL connection only: a SQLite run never pays its start-up. The
+// dynamic loader's own trace (LD_DEBUG=files) says which libraries it opened.
+TEST_P(Cli, LibpqIsLoadedForPostgresOnly) {
+  add("0001_a.sql", "CREATE TABLE a (id INTEGER);");
+  ::setenv("LD_DEBUG", "files", 1);
+  RunResult r = run({"up"});
+  ::unsetenv("LD_DEBUG");
+  ASSERT_EQ(r.code, 0) << r.err;
+  bool loaded = r.err.find("file=libpq.so") != std::string::npos;
+  EXPECT_EQ(loaded, engine() == Engine::postgres) << r.err.substr(0, 4000);
 }
 
 TEST_P(Cli, StatusShowsPendingBeforeUp) {

@@ -14,7 +14,7 @@
 // text results). See Connection::query for how parameters are typed.
 #include "drivers/postgres/postgres_connection.hpp"
 
-#include <libpq-fe.h>
+#include "drivers/postgres/libpq.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -39,12 +39,12 @@ constexpr Oid kFloat4Oid = 700;
 constexpr Oid kFloat8Oid = 701;
 
 struct ConnCloser {
-  void operator()(PGconn* conn) const noexcept { PQfinish(conn); }
+  void operator()(PGconn* conn) const noexcept { libpq().PQfinish(conn); }
 };
 using ConnHandle = std::unique_ptr<PGconn, ConnCloser>;
 
 struct ResultClearer {
-  void operator()(PGresult* result) const noexcept { PQclear(result); }
+  void operator()(PGresult* result) const noexcept { libpq().PQclear(result); }
 };
 using ResultHandle = std::unique_ptr<PGresult, ResultClearer>;
 
@@ -114,10 +114,10 @@ Blob decode_bytea(std::string_view text) {
 }
 
 Value read_value(const PGresult* result, int row, int column) {
-  if (PQgetisnull(result, row, column) != 0) return Value(Null{});
-  const char* data = PQgetvalue(result, row, column);
-  std::string_view text(data, static_cast<std::size_t>(PQgetlength(result, row, column)));
-  switch (PQftype(result, column)) {
+  if (libpq().PQgetisnull(result, row, column) != 0) return Value(Null{});
+  const char* data = libpq().PQgetvalue(result, row, column);
+  std::string_view text(data, static_cast<std::size_t>(libpq().PQgetlength(result, row, column)));
+  switch (libpq().PQftype(result, column)) {
     case kInt8Oid:
     case kInt2Oid:
     case kInt4Oid:
@@ -147,10 +147,10 @@ Error usage_error(std::string message, std::string_view sql) {
 // Rows changed: only INSERT/UPDATE/DELETE/MERGE/COPY count (PQcmdTuples also
 // reports SELECT and FETCH counts, which SQLite's changes() does not).
 std::int64_t affected_rows(PGresult* result) {
-  std::string_view status = PQcmdStatus(result);
+  std::string_view status = libpq().PQcmdStatus(result);
   std::string_view verb = status.substr(0, status.find(' '));
   if (verb != "INSERT" && verb != "UPDATE" && verb != "DELETE" && verb != "MERGE" && verb != "COPY") return 0;
-  const char* tuples = PQcmdTuples(result);
+  const char* tuples = libpq().PQcmdTuples(result);
   long long n = 0;
   std::from_chars(tuples, tuples + std::strlen(tuples), n);
   return n;
@@ -164,7 +164,7 @@ class PostgresConnection final : public Connection {
   Engine engine() const noexcept override { return Engine::postgres; }
   bool transactional_ddl() const noexcept override { return true; }
   bool in_transaction() const noexcept override {
-    PGTransactionStatusType status = PQtransactionStatus(conn_.get());
+    PGTransactionStatusType status = libpq().PQtransactionStatus(conn_.get());
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
   }
 
@@ -188,17 +188,17 @@ class PostgresConnection final : public Connection {
     std::vector<int> formats(params.size());
     for (std::size_t i = 0; i < params.size(); ++i) encode(params[i], sql, types[i], storage[i], values[i], lengths[i], formats[i]);
 
-    ResultHandle result(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()),
+    ResultHandle result(libpq().PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()),
                                      params.empty() ? nullptr : types.data(), params.empty() ? nullptr : values.data(),
                                      params.empty() ? nullptr : lengths.data(), params.empty() ? nullptr : formats.data(),
                                      0));
     check(result, sql);
 
     ResultSet out;
-    int columns = PQnfields(result.get());
-    int rows = PQntuples(result.get());
+    int columns = libpq().PQnfields(result.get());
+    int rows = libpq().PQntuples(result.get());
     out.columns.reserve(static_cast<std::size_t>(columns));
-    for (int c = 0; c < columns; ++c) out.columns.emplace_back(PQfname(result.get(), c));
+    for (int c = 0; c < columns; ++c) out.columns.emplace_back(libpq().PQfname(result.get(), c));
     out.rows.reserve(static_cast<std::size_t>(rows));
     for (int r = 0; r < rows; ++r) {
       std::vector<Value> row;
@@ -212,7 +212,7 @@ class PostgresConnection final : public Connection {
 
   void execute_script(std::string_view sql) override {
     std::string text = c_string(sql);
-    ResultHandle result(PQexec(conn_.get(), text.c_str()));
+    ResultHandle result(libpq().PQexec(conn_.get(), text.c_str()));
     check(result, sql);
   }
 
@@ -269,10 +269,10 @@ class PostgresConnection final : public Connection {
   void check(ResultHandle& result, std::string_view sql) {
     PGconn* conn = conn_.get();
     if (!result) {
-      ErrorKind kind = PQstatus(conn) == CONNECTION_BAD ? ErrorKind::connection : ErrorKind::sql;
-      throw Error(kind, one_line(PQerrorMessage(conn)), {}, std::string(sql));
+      ErrorKind kind = libpq().PQstatus(conn) == CONNECTION_BAD ? ErrorKind::connection : ErrorKind::sql;
+      throw Error(kind, one_line(libpq().PQerrorMessage(conn)), {}, std::string(sql));
     }
-    switch (PQresultStatus(result.get())) {
+    switch (libpq().PQresultStatus(result.get())) {
       case PGRES_COMMAND_OK:
       case PGRES_TUPLES_OK:
       case PGRES_EMPTY_QUERY:
@@ -280,7 +280,7 @@ class PostgresConnection final : public Connection {
       case PGRES_COPY_IN:
       case PGRES_COPY_OUT:
       case PGRES_COPY_BOTH: {
-        abandon_copy(PQresultStatus(result.get()));
+        abandon_copy(libpq().PQresultStatus(result.get()));
         throw usage_error("COPY ... FROM STDIN / TO STDOUT is not supported", sql);
       }
       default: break;
@@ -293,33 +293,33 @@ class PostgresConnection final : public Connection {
     PGconn* conn = conn_.get();
     while (true) {
       if (status == PGRES_COPY_IN || status == PGRES_COPY_BOTH) {
-        PQputCopyEnd(conn, "COPY FROM STDIN is not supported by strata");
+        libpq().PQputCopyEnd(conn, "COPY FROM STDIN is not supported by strata");
       } else if (status == PGRES_COPY_OUT) {
         char* buffer = nullptr;
-        while (PQgetCopyData(conn, &buffer, 0) > 0) PQfreemem(buffer);
+        while (libpq().PQgetCopyData(conn, &buffer, 0) > 0) libpq().PQfreemem(buffer);
       }
-      ResultHandle next(PQgetResult(conn));
+      ResultHandle next(libpq().PQgetResult(conn));
       if (!next) break;
-      status = PQresultStatus(next.get());
+      status = libpq().PQresultStatus(next.get());
     }
   }
 
   Error result_error(const PGresult* result, std::string_view sql) const {
     auto field = [&](int code) -> std::string_view {
-      const char* v = PQresultErrorField(result, code);
+      const char* v = libpq().PQresultErrorField(result, code);
       return v != nullptr ? std::string_view(v) : std::string_view();
     };
     std::string sqlstate(field(PG_DIAG_SQLSTATE));
     std::string message(field(PG_DIAG_MESSAGE_PRIMARY));
-    if (message.empty()) message = one_line(PQresultErrorMessage(result));
-    if (message.empty()) message = one_line(PQerrorMessage(conn_.get()));
+    if (message.empty()) message = one_line(libpq().PQresultErrorMessage(result));
+    if (message.empty()) message = one_line(libpq().PQerrorMessage(conn_.get()));
     if (auto detail = field(PG_DIAG_MESSAGE_DETAIL); !detail.empty()) message += "\nDETAIL: " + trim_newlines(detail);
     if (auto hint = field(PG_DIAG_MESSAGE_HINT); !hint.empty()) message += "\nHINT: " + trim_newlines(hint);
     if (auto context = field(PG_DIAG_CONTEXT); !context.empty()) message += "\nCONTEXT: " + trim_newlines(context);
 
     std::string_view severity = field(PG_DIAG_SEVERITY_NONLOCALIZED);
     ErrorKind kind = ErrorKind::sql;
-    if (PQstatus(conn_.get()) == CONNECTION_BAD || severity == "FATAL" || severity == "PANIC" ||
+    if (libpq().PQstatus(conn_.get()) == CONNECTION_BAD || severity == "FATAL" || severity == "PANIC" ||
         (sqlstate.rfind("08", 0) == 0 && sqlstate != "08P01") || sqlstate == "57P01" || sqlstate == "57P02" ||
         sqlstate == "57P03") {
       kind = ErrorKind::connection;
@@ -451,16 +451,16 @@ std::unique_ptr<Connection> open_postgres(const DatabaseUrl& url, const ConnectO
   // Earlier entries are overridden by the URL's own settings; later ones win.
   const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", "client_encoding", nullptr};
   const char* values[] = {timeout.c_str(), options.application_name.c_str(), url.text.c_str(), "UTF8", nullptr};
-  ConnHandle conn(PQconnectdbParams(keywords, values, 1));
+  ConnHandle conn(libpq().PQconnectdbParams(keywords, values, 1));
   if (!conn) throw Error(ErrorKind::connection, "cannot connect to " + redacted + ": out of memory");
-  if (PQstatus(conn.get()) != CONNECTION_OK) {
-    std::string reason = redact_passwords(one_line(PQerrorMessage(conn.get())));
+  if (libpq().PQstatus(conn.get()) != CONNECTION_OK) {
+    std::string reason = redact_passwords(one_line(libpq().PQerrorMessage(conn.get())));
     throw Error(ErrorKind::connection, "cannot connect to " + redacted + ": " + reason);
   }
-  PQsetNoticeProcessor(conn.get(), drop_notice, nullptr);
-  ResultHandle setup(PQexec(conn.get(), "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning"));
-  if (!setup || PQresultStatus(setup.get()) != PGRES_COMMAND_OK) {
-    std::string reason = redact_passwords(one_line(setup ? PQresultErrorMessage(setup.get()) : PQerrorMessage(conn.get())));
+  libpq().PQsetNoticeProcessor(conn.get(), drop_notice, nullptr);
+  ResultHandle setup(libpq().PQexec(conn.get(), "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning"));
+  if (!setup || libpq().PQresultStatus(setup.get()) != PGRES_COMMAND_OK) {
+    std::string reason = redact_passwords(one_line(setup ? libpq().PQresultErrorMessage(setup.get()) : libpq().PQerrorMessage(conn.get())));
     throw Error(ErrorKind::connection, "cannot set up the session on " + redacted + ": " + reason);
   }
   return std::make_unique<PostgresConnection>(std::move(conn), redacted);
