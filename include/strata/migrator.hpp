@@ -82,7 +82,15 @@ struct AppliedStep {
 
 struct UpOptions {
   std::optional<Version> target;
-  // Called after each migration commits (for progress output).
+  // Apply consecutive transactional migrations in one transaction (Flyway's
+  // `group`, Alembic's transaction_per_migration=False): each group commits
+  // whole or not at all, so a fresh install that fails part-way leaves the
+  // database as it was before the run instead of half-built, and a long run
+  // pays one commit instead of one per migration. A no-transaction migration
+  // ends the group before it and runs on its own, as without grouping.
+  bool group = false;
+  // Called after each migration commits (for progress output); with group,
+  // for each migration of a group once the group has committed.
   std::function<void(const AppliedStep&)> on_applied;
 };
 
@@ -143,7 +151,9 @@ class Migrator {
   // Takes the lock, validates (throwing as ValidationReport::throw_if_failed),
   // and applies pending migrations in plan order. Throws strata::Error on the
   // first failure, with the file, line, column, statement and engine code of
-  // the failing statement; migrations before it stay applied.
+  // the failing statement; migrations before it stay applied (with
+  // options.group: those committed before its group; the error then names
+  // the migrations rolled back with it).
   UpResult up(const UpOptions& options = {});
 
   // Takes the lock and reverts applied migrations, newest first, each with
@@ -165,7 +175,11 @@ class Migrator {
   BackgroundTables background_tables() const;
   ValidationReport validate_history(const std::vector<AppliedMigration>& history,
                                     bool history_exists) const;
-  void apply(const Migration& m, History& history, AppliedStep& step);
+  // Applies m in its own transaction, or outside one if it is a
+  // no-transaction migration; with in_open_transaction, inside the caller's
+  // (m must then be transactional: see transactional()).
+  void apply(const Migration& m, History& history, AppliedStep& step, bool in_open_transaction = false);
+  bool transactional(const Migration& m) const;
   void revert(const Migration& m, History& history, AppliedStep& step);
 
   Connection& connection_;

@@ -177,8 +177,19 @@ std::string Migrator::script(const UpOptions& options) {
     BackgroundQueue queue(connection_, background_tables());
     if (!queue.exists()) out += queue.ensure_sql() + ";\n";
   }
+  const std::string begin = engine == Engine::sqlite ? "BEGIN IMMEDIATE;\n" : "BEGIN;\n";
+  bool group_open = false;  // options.group: a BEGIN is out, its COMMIT is not
   for (const Migration* m : plan(options)) {
+    const bool tx = transactional(*m);
+    if (group_open && !tx) {
+      out += "COMMIT;\n";
+      group_open = false;
+    }
     out += fmt::format("\n-- {} {}: {}\n", m->version, m->description, describe(*m));
+    if (options.group && tx && !group_open) {
+      out += "-- --group: this and the following transactional migrations commit together\n" + begin;
+      group_open = true;
+    }
     if (m->kind == MigrationKind::code) {
       out += "-- (a C++ code migration: its statements are not known in advance)\n";
       out += history.record_sql(*m, m->compat_floor) + ";\n";
@@ -188,13 +199,14 @@ std::string Migrator::script(const UpOptions& options) {
     auto floor = floor_of(*m, s.directives);
     if (s.directives.no_transaction) {
       out += "-- no-transaction: runs statement by statement; history marks it started first\n";
-    } else {
-      out += engine == Engine::sqlite ? "BEGIN IMMEDIATE;\n" : "BEGIN;\n";
+    } else if (!group_open) {
+      out += begin;
     }
     for (const auto& st : s.statements) out += st.text + ";\n";
     out += history.record_sql(*m, floor) + ";\n";
-    if (!s.directives.no_transaction) out += "COMMIT;\n";
+    if (!s.directives.no_transaction && !group_open) out += "COMMIT;\n";
   }
+  if (group_open) out += "COMMIT;\n";
   return out;
 }
 
@@ -226,16 +238,58 @@ UpResult Migrator::up(const UpOptions& options) {
   if (options_.background_queue) BackgroundQueue(connection_, background_tables()).ensure();
 
   UpResult result;
+  // With options.group: the open group's transaction and the migrations
+  // applied in it, reported once it commits.
+  std::optional<Transaction> group;
+  std::vector<AppliedStep> grouped;
+  auto commit_group = [&] {
+    if (!group) return;
+    group->commit();
+    group.reset();
+    for (const auto& step : grouped) {
+      result.applied.push_back(step);
+      if (options.on_applied) options.on_applied(step);
+    }
+    grouped.clear();
+  };
   for (const Migration* m : plan_up(source_, applied, options.target)) {
     AppliedStep step{m->version, m->description, {}};
+    if (options.group && transactional(*m)) {
+      if (!group) group.emplace(connection_);
+      try {
+        apply(*m, history, step, true);
+      } catch (Error& e) {
+        if (!grouped.empty()) {
+          std::string others;
+          for (const auto& s : grouped) others += fmt::format("{}{} {}", others.empty() ? "" : ", ", s.version, s.description);
+          e.context(fmt::format("--group: the {} migration{} applied before it in the same transaction ({}) {} rolled back",
+                                grouped.size(), grouped.size() == 1 ? "" : "s", others,
+                                grouped.size() == 1 ? "was" : "were"));
+        }
+        throw;  // ~Transaction rolls the group back
+      }
+      grouped.push_back(step);
+      continue;
+    }
+    commit_group();
     apply(*m, history, step);
     result.applied.push_back(step);
     if (options.on_applied) options.on_applied(step);
   }
+  commit_group();
   return result;
 }
 
-void Migrator::apply(const Migration& m, History& history, AppliedStep& step) {
+bool Migrator::transactional(const Migration& m) const {
+  if (m.kind != MigrationKind::sql) return m.code_transactional;
+  try {
+    return !parse_or_throw(m.path, m.sql, connection_.engine()).directives.no_transaction;
+  } catch (const Error&) {
+    return true;  // apply() reports the parse error, with its context
+  }
+}
+
+void Migrator::apply(const Migration& m, History& history, AppliedStep& step, bool in_open_transaction) {
   const Engine engine = connection_.engine();
   const auto start = Clock::now();
   try {
@@ -254,7 +308,10 @@ void Migrator::apply(const Migration& m, History& history, AppliedStep& step) {
         run_code(m.up, connection_, m);
       }
     };
-    if (transactional) {
+    if (in_open_transaction) {
+      body();
+      history.record(m, micros_since(start), true, floor);
+    } else if (transactional) {
       Transaction tx(connection_);
       body();
       history.record(m, micros_since(start), true, floor);

@@ -62,6 +62,27 @@ TEST_P(Cli, LibpqIsLoadedForPostgresOnly) {
   EXPECT_EQ(loaded, engine() == Engine::postgres) << r.err.substr(0, 4000);
 }
 
+// `up --group` (or group = true in strata.toml): all pending migrations or none.
+TEST_P(Cli, GroupIsAllOrNothing) {
+  add("0001_a.sql", "CREATE TABLE a (id INTEGER);");
+  add("0002_b.sql", "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUS (1);\n");
+  RunResult failed = run({"up", "--group"});
+  EXPECT_EQ(failed.code, 6) << failed.err;
+  EXPECT_NE(failed.err.find("0002_b.sql:2:"), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("(1 a) was rolled back"), std::string::npos) << failed.err;
+  auto status = nlohmann::json::parse(run({"status", "--json"}).out);
+  EXPECT_EQ(status["migrations"][0]["state"], "pending") << status.dump();
+
+  add("0002_b.sql", "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUES (1);\n");
+  write_file(dir() / "strata.toml", "[migrations]\ngroup = true\n");
+  RunResult preview = run({"up", "--sql"});
+  ASSERT_EQ(preview.code, 0) << preview.err;
+  EXPECT_EQ(preview.out.find("COMMIT;"), preview.out.rfind("COMMIT;")) << preview.out;
+  RunResult ok = run({"up"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("Applied 2 migrations"), std::string::npos) << ok.out;
+}
+
 TEST_P(Cli, StatusShowsPendingBeforeUp) {
   add("0001_a.sql", "CREATE TABLE a (id INTEGER);");
   RunResult status = run({"status", "--json"});

@@ -261,6 +261,81 @@ TEST_P(MigratorTest, CustomHistoryTableAndHostileNames) {
   EXPECT_TRUE(table_exists(*c, "a"));
 }
 
+// --group: the pending migrations commit together, so a failure rolls back
+// the whole run (and says which migrations went with it).
+TEST_P(MigratorTest, GroupAppliesAllOrNothing) {
+  add("0001_a.sql", "CREATE TABLE a (id INTEGER);\nINSERT INTO a VALUES (1);\n");
+  add("0002_b.sql", "CREATE TABLE b (id INTEGER);\n");
+  add("0003_c.sql", "CREATE TABLE c (id INTEGER);\nINSERT INTO c VALUES (1);\nINSERT INTO c VALUS (2);\n");
+  auto c = db().connect();
+  UpOptions grouped;
+  grouped.group = true;
+  std::vector<Version> seen;
+  grouped.on_applied = [&](const AppliedStep& s) { seen.push_back(s.version); };
+  try {
+    Migrator(*c, load()).up(grouped);
+    FAIL() << "expected the group to fail";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::sql);
+    EXPECT_EQ(e.position().line, 3);
+    std::string what = e.what();
+    EXPECT_NE(what.find("0003_c.sql:3:"), std::string::npos) << what;
+    EXPECT_NE(what.find("the 2 migrations applied before it in the same transaction (1 a, 2 b) were rolled back"),
+              std::string::npos)
+        << what;
+  }
+  EXPECT_TRUE(seen.empty());
+  EXPECT_TRUE(recorded(*c).empty());
+  EXPECT_FALSE(table_exists(*c, "a"));
+  EXPECT_FALSE(table_exists(*c, "b"));
+  EXPECT_FALSE(table_exists(*c, "c"));
+
+  add("0003_c.sql", "CREATE TABLE c (id INTEGER);\nINSERT INTO c VALUES (1);\nINSERT INTO c VALUES (2);\n");
+  auto result = Migrator(*c, load()).up(grouped);
+  EXPECT_EQ(result.applied.size(), 3u);
+  EXPECT_EQ(seen, (std::vector<Version>{1, 2, 3}));
+  EXPECT_EQ(recorded(*c), (std::vector<Version>{1, 2, 3}));
+  EXPECT_EQ(count(*c, "c"), 2);
+  EXPECT_TRUE(Migrator(*c, load()).up(grouped).applied.empty());
+}
+
+// A no-transaction migration cannot join a group: it commits the group before
+// it, runs alone, and a later group that fails leaves both standing.
+TEST_P(MigratorTest, GroupIsSplitByANoTransactionMigration) {
+  add("0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
+  add("0002_b.sql", "CREATE TABLE b (id INTEGER);\n");
+  add("0003_idx.sql", "-- strata: no-transaction\nCREATE INDEX a_id ON a (id);\n");
+  add("0004_d.sql", "CREATE TABLE d (id INTEGER);\n");
+  add("0005_e.sql", "CREATE TABLE e (id INTEGER);\nSELECT no_such_function();\n");
+  auto c = db().connect();
+  UpOptions grouped;
+  grouped.group = true;
+  auto set = load();
+  std::string script = Migrator(*c, set).script(grouped);
+  const std::string begin = engine() == Engine::sqlite ? "BEGIN IMMEDIATE;" : "BEGIN;";
+  auto occurrences = [&](const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = script.find(needle); at != std::string::npos; at = script.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(occurrences(begin), 2u) << script;  // 1-2, then 4-5
+  EXPECT_EQ(occurrences("COMMIT;"), 2u) << script;
+  EXPECT_LT(script.find("COMMIT;"), script.find("no-transaction")) << script;
+
+  try {
+    Migrator(*c, set).up(grouped);
+    FAIL() << "expected migration 5 to fail";
+  } catch (const Error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("0005_e.sql"), std::string::npos) << what;
+    EXPECT_NE(what.find("(4 d) was rolled back"), std::string::npos) << what;
+  }
+  EXPECT_EQ(recorded(*c), (std::vector<Version>{1, 2, 3}));
+  EXPECT_TRUE(table_exists(*c, "b"));
+  EXPECT_FALSE(table_exists(*c, "d"));
+  EXPECT_FALSE(table_exists(*c, "e"));
+}
+
 STRATA_INSTANTIATE_ENGINES(MigratorTest);
 
 }  // namespace

@@ -32,6 +32,7 @@ void run_preview(const UpCommand& cmd) {
   Migrator migrator(*connection, source, migrator_options(cmd.common));
   UpOptions options;
   options.target = cmd.target;
+  options.group = cmd.common.group;
   if (cmd.sql) {
     std::string script = migrator.script(options);
     if (cmd.common.json) {
@@ -69,6 +70,7 @@ void run_up(UpCommand& cmd) {
 
   UpOptions options;
   options.target = cmd.target;
+  options.group = cmd.common.group;
   if (!cmd.common.json) {
     options.on_applied = [](const AppliedStep& s) {
       fmt::print("Applied {} {} ({})\n", s.version, s.description, human_duration(s.duration));
@@ -110,12 +112,17 @@ void setup_up(CLI::App& app) {
                 "Print the complete script that would run (statements, history bookkeeping, transaction "
                 "boundaries); change nothing")
       ->excludes(dry);
+  sub->add_flag("--group", cmd->common.group,
+                "Apply all pending migrations in one transaction: all or nothing (a no-transaction "
+                "migration still runs on its own, ending the group before it)");
   sub->footer(
       "Before anything runs, strata takes the migration lock, re-reads the history and refuses a\n"
       "database with a changed or missing applied migration, a dirty migration, or a compatibility\n"
       "floor above this code. Each migration and its history row then commit together; if one\n"
       "fails it is rolled back, the ones before it stay applied, and strata names the file, line\n"
-      "and column.\n\n"
+      "and column. With --group (or group = true under [migrations] in strata.toml) the pending\n"
+      "migrations commit together instead, so a failure leaves the database as it was before the\n"
+      "run; a no-transaction migration still runs alone, committing the group before it.\n\n"
       "Examples:\n"
       "  strata up -d sqlite:app.db\n"
       "  DATABASE_URL=postgresql://app@localhost/app strata up -s db/migrations\n"

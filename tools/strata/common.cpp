@@ -166,6 +166,7 @@ void apply_config(CommonOptions& o) {
   text("background_log_table", "--bg-log-table", o.background_log_table);
   text("lock_mode", "--lock-mode", o.lock_mode);
   if (auto v = (*m)["lock_timeout"].value<double>(); v && !given(o, "--lock-timeout")) o.lock_timeout_s = *v;
+  if (auto v = (*m)["group"].value<bool>(); v && !given(o, "--group")) o.group = *v;
   if (auto* list = (*m)["allow_missing"].as_array()) {
     for (const auto& item : *list) {
       auto v = item.value<std::int64_t>();

@@ -45,6 +45,7 @@ struct CommonOptions {
   std::vector<std::string> allow_checksums;  // "VERSION:HEX"
   std::vector<Version> allow_missing;
   bool skip_code_deltas = false;
+  bool group = false;  // up --group, or group = true in [migrations]: one transaction per run
   std::optional<SynapseConfig> synapse;  // set by apply_config for [layout] kind = "synapse"
   bool json = false;
   CLI::App* app = nullptr;  // to tell which options were given on the command line
