@@ -76,6 +76,7 @@
 // token so its '$'s can never open a dollar quote.
 #include "sql/lexer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -85,6 +86,7 @@ namespace {
 
 constexpr std::size_t npos = std::string_view::npos;
 constexpr std::string_view kPlaceholder = "$%AUTO_INCREMENT_PRIMARY_KEY%$";
+constexpr long long kMaxParameter = 100000000;
 
 enum State : std::uint8_t {
   START,      // no token yet
@@ -596,7 +598,13 @@ LexResult Lexer::run() {
           }
           ++i;
           if (i < n_ && is_digit(at(i))) {  // $1: a parameter
-            while (i < n_ && is_digit(at(i))) ++i;
+            long long number = 0;
+            while (i < n_ && is_digit(at(i))) {
+              if (number < kMaxParameter) number = number * 10 + (at(i) - '0');
+              ++i;
+            }
+            result_.highest_parameter =
+                std::max(result_.highest_parameter, static_cast<int>(std::min<long long>(number, kMaxParameter)));
             after_dollar_token_ = i;
           }
           break;

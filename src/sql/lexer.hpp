@@ -45,6 +45,10 @@ struct LexResult {
   // effect; parse_script warns about them).
   std::vector<Span> late_directive_comments;
   std::optional<Unterminated> unterminated;
+  // PostgreSQL: the highest $n parameter outside strings, quoted identifiers,
+  // comments and dollar-quoted bodies (0 if none; capped at 100000000). The
+  // driver checks it against the values given.
+  int highest_parameter = 0;
 };
 
 // Never throws (except std::bad_alloc). `text` must not include a UTF-8 BOM.

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <vector>
 
+#include "sql/lexer.hpp"
 #include "strata/error.hpp"
 #include "util/number_text.hpp"
 
@@ -71,8 +72,6 @@ std::string trim_newlines(std::string_view text) {
   return std::string(text);
 }
 
-bool is_ident_char(unsigned char c) { return std::isalnum(c) != 0 || c == '_' || c == '$' || c >= 0x80; }
-bool is_ident_start(unsigned char c) { return std::isalpha(c) != 0 || c == '_' || c >= 0x80; }
 
 std::string digits_text(long long v) { return std::to_string(v); }
 
@@ -173,8 +172,9 @@ class PostgresConnection final : public Connection {
     if (!params.empty()) {
       // Only checked with values: a statement without any can still hold
       // "$1" meaning something else (CREATE FUNCTION ... RETURN $1 + 1).
-      auto highest = static_cast<std::size_t>(highest_postgres_parameter(sql));
-      if (highest != params.size()) {
+      int counted = highest_postgres_parameter(sql);
+      auto highest = static_cast<std::size_t>(counted);
+      if (counted >= 0 && highest != params.size()) {
         throw usage_error("the statement uses " + std::to_string(highest) + " parameter(s) ($1..$" +
                               std::to_string(highest) + ") but " + std::to_string(params.size()) +
                               " value(s) were given",
@@ -355,93 +355,10 @@ std::size_t utf8_char_to_byte_offset(std::string_view sql, long position) {
 }
 
 int highest_postgres_parameter(std::string_view sql) {
-  int highest = 0;
-  std::size_t i = 0;
-  const std::size_t n = sql.size();
-  auto at = [&](std::size_t k) -> unsigned char { return k < n ? static_cast<unsigned char>(sql[k]) : 0; };
-  while (i < n) {
-    unsigned char c = at(i);
-    if (c == '-' && at(i + 1) == '-') {
-      while (i < n && sql[i] != '\n') ++i;
-    } else if (c == '/' && at(i + 1) == '*') {
-      int depth = 1;
-      i += 2;
-      while (i < n && depth > 0) {
-        if (at(i) == '/' && at(i + 1) == '*') {
-          ++depth;
-          i += 2;
-        } else if (at(i) == '*' && at(i + 1) == '/') {
-          --depth;
-          i += 2;
-        } else {
-          ++i;
-        }
-      }
-    } else if (c == '\'') {
-      // A string; E'...' strings (flagged below) also take backslash escapes.
-      bool escapes = i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') && (i < 2 || !is_ident_char(at(i - 2)));
-      ++i;
-      while (i < n) {
-        if (escapes && sql[i] == '\\') {
-          i += 2;
-        } else if (sql[i] == '\'') {
-          if (at(i + 1) == '\'') {
-            i += 2;
-          } else {
-            ++i;
-            break;
-          }
-        } else {
-          ++i;
-        }
-      }
-    } else if (c == '"') {
-      ++i;
-      while (i < n) {
-        if (sql[i] == '"') {
-          if (at(i + 1) == '"') {
-            i += 2;
-          } else {
-            ++i;
-            break;
-          }
-        } else {
-          ++i;
-        }
-      }
-    } else if (c == '$') {
-      if (std::isdigit(at(i + 1)) != 0) {
-        std::size_t j = i + 1;
-        long long number = 0;
-        while (j < n && std::isdigit(at(j)) != 0) {
-          if (number < 100000000) number = number * 10 + (sql[j] - '0');
-          ++j;
-        }
-        highest = std::max(highest, static_cast<int>(std::min<long long>(number, 100000000)));
-        i = j;
-      } else {
-        // $tag$ ... $tag$ or $$ ... $$
-        std::size_t j = i + 1;
-        if (is_ident_start(at(j))) {
-          while (j < n && is_ident_char(at(j)) && sql[j] != '$') ++j;
-        }
-        if (at(j) == '$') {
-          std::string_view tag = sql.substr(i, j - i + 1);
-          std::size_t close = sql.find(tag, j + 1);
-          i = close == std::string_view::npos ? n : close + tag.size();
-        } else {
-          ++i;
-        }
-      }
-    } else if (is_ident_start(c)) {
-      while (i < n && is_ident_char(at(i))) ++i;  // a$1 is one identifier
-    } else if (std::isdigit(c) != 0) {
-      while (i < n && (std::isalnum(at(i)) != 0 || at(i) == '.' || at(i) == '_')) ++i;
-    } else {
-      ++i;
-    }
-  }
-  return highest;
+  // The splitter's lexer knows PostgreSQL's strings, E'' escapes, nested
+  // comments and dollar quotes; it notes each $n it meets outside them.
+  auto lexed = sql::detail::lex(sql, Engine::postgres);
+  return lexed.unterminated ? -1 : lexed.highest_parameter;
 }
 
 std::unique_ptr<Connection> open_postgres(const DatabaseUrl& url, const ConnectOptions& options) {
