@@ -67,6 +67,39 @@ TEST_P(ConnectionTest, ReportsItsEngine) {
   EXPECT_FALSE(c().in_transaction());
 }
 
+// A parameterised query reuses its prepared statement (SQLite keeps up to 16):
+// the statement must follow schema changes, hold nothing that blocks DDL or
+// another connection's writes between calls, and a failure must not stick.
+TEST_P(ConnectionTest, RepeatedParameterisedQueriesFollowSchemaChanges) {
+  c().execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
+  const std::string insert = "INSERT INTO t (id, name) VALUES ($1, $2)";
+  const std::string select = "SELECT * FROM t WHERE id >= $1 ORDER BY id";
+  for (int i = 1; i <= 3; ++i) c().execute(insert, {i, "n" + std::to_string(i)});
+  EXPECT_EQ(c().query(select, {2}).rows.size(), 2u);
+  // A constraint failure, then the same statement again.
+  EXPECT_EQ(test::error_from([&] { c().execute(insert, {1, "dup"}); }).kind(), ErrorKind::sql);
+  c().execute(insert, {4, "n4"});
+  // DDL on the same connection is not blocked by the kept statements ...
+  c().execute("DROP TABLE t");
+  c().execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, extra TEXT DEFAULT 'x')");
+  c().execute(insert, {7, "n7"});
+  auto rs = c().query(select, {0});
+  ASSERT_EQ(rs.rows.size(), 1u);
+  EXPECT_EQ(rs.columns.size(), 3u);  // * sees the new column
+  EXPECT_EQ(rs.rows[0].get<std::string>(2), "x");
+  // ... nor another connection's writes and DDL.
+  auto other = db().connect();
+  other->execute("ALTER TABLE t ADD COLUMN more INTEGER");
+  other->execute(insert, {8, "n8"});
+  EXPECT_EQ(c().query(select, {0}).rows.size(), 2u);
+  EXPECT_EQ(c().query(select, {0}).columns.size(), 4u);
+  // More distinct statements than are kept still all work.
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(c().fetch_value<std::int64_t>("SELECT $1 + " + std::to_string(i), {1}), 1 + i);
+  }
+  EXPECT_EQ(c().query(select, {8}).rows.size(), 1u);
+}
+
 TEST_P(ConnectionTest, IntegersRoundTrip) {
   for (std::int64_t v : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{42}, std::numeric_limits<std::int64_t>::max(),
                          std::numeric_limits<std::int64_t>::min()}) {

@@ -12,12 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <thread>
 #include <climits>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "strata/error.hpp"
 
@@ -375,6 +377,7 @@ class SqliteConnection final : public Connection {
   bool in_transaction() const noexcept override { return sqlite3_get_autocommit(db_.get()) == 0; }
 
   ResultSet query(std::string_view sql, std::span<const Value> params) override {
+    if (!params.empty()) return query_cached(sql, params);
     int length = checked_length(sql);
     StmtHandle stmt;
     std::size_t tail_offset = 0;
@@ -433,6 +436,48 @@ class SqliteConnection final : public Connection {
   }
 
  private:
+  // A parameterised query runs through a statement kept prepared for the
+  // next call with the same text (see cache_).
+  ResultSet query_cached(std::string_view sql, std::span<const Value> params) {
+    auto hit = std::find_if(cache_.begin(), cache_.end(), [&](const Cached& c) { return c.sql == sql; });
+    if (hit != cache_.end()) {
+      std::rotate(cache_.begin(), hit, hit + 1);  // most recently used first
+    } else {
+      int length = checked_length(sql);
+      sqlite3_stmt* raw = nullptr;
+      const char* tail = nullptr;
+      int rc = sqlite3_prepare_v3(db_.get(), sql.data(), length, SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+      StmtHandle stmt(raw);
+      if (rc != SQLITE_OK) throw engine_error(db_.get(), rc, sql);
+      const std::size_t tail_offset = tail != nullptr ? static_cast<std::size_t>(tail - sql.data()) : sql.size();
+      std::string_view rest = sql.substr(tail_offset);
+      if (!only_trivia(rest)) {
+        Error e = usage_error(
+            "query() and execute() run exactly one statement, but this SQL holds more: use execute_script() for "
+            "several statements",
+            sql);
+        e.set_sql_offset(static_cast<int>(tail_offset + skip_trivia(rest)));
+        throw e;
+      }
+      if (!stmt) {
+        throw usage_error("the SQL holds no statement but " + std::to_string(params.size()) + " parameter value(s) were given", sql);
+      }
+      if (cache_.size() == kCacheSize) cache_.pop_back();
+      cache_.insert(cache_.begin(), Cached{std::string(sql), std::move(stmt)});
+    }
+    sqlite3_stmt* stmt = cache_.front().stmt.get();
+    // Reset whatever happens, so a cached statement never holds a lock.
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{stmt};
+    bind(stmt, sql, params);
+    return run(stmt, sql);
+  }
+
   void bind(sqlite3_stmt* stmt, std::string_view sql, std::span<const Value> params) {
     int count = sqlite3_bind_parameter_count(stmt);
     std::size_t highest = 0;
@@ -487,15 +532,18 @@ class SqliteConnection final : public Connection {
 
   ResultSet run(sqlite3_stmt* stmt, std::string_view sql) {
     ResultSet result;
+    sqlite3_int64 before = sqlite3_total_changes64(db_.get());
+    // The columns are read after the first step: a kept statement whose
+    // tables changed is re-prepared by that step, and `SELECT *` may then
+    // have more or fewer columns than before it.
+    int rc = sqlite3_step(stmt);
     int columns = sqlite3_column_count(stmt);
     result.columns.reserve(static_cast<std::size_t>(columns));
     for (int c = 0; c < columns; ++c) {
       const char* name = sqlite3_column_name(stmt, c);
       result.columns.emplace_back(name != nullptr ? name : "");
     }
-    sqlite3_int64 before = sqlite3_total_changes64(db_.get());
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
       std::vector<Value> values;
       values.reserve(static_cast<std::size_t>(columns));
       for (int c = 0; c < columns; ++c) values.push_back(column(stmt, c));
@@ -528,6 +576,17 @@ class SqliteConnection final : public Connection {
   }
 
   DbHandle db_;
+  // Prepared statements of parameterised queries (the history insert of each
+  // migration, the background runner's progress updates), most recently used
+  // first, at most kCacheSize. They are kept reset, so they hold no lock, and
+  // SQLite re-prepares one whose tables changed. Declared after db_: they are
+  // finalized before the database closes.
+  static constexpr std::size_t kCacheSize = 16;
+  struct Cached {
+    std::string sql;
+    StmtHandle stmt;
+  };
+  std::vector<Cached> cache_;
 };
 
 // Runs a setup statement and returns its first column of its first row (or
