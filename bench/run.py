@@ -37,7 +37,7 @@ MEASURE = "strata_bench_measure"  # set from --measure
 # Flags that would name a fresh-database fast path of `strata up` (one
 # transaction or a snapshot). Scenario (d) runs the first that `strata up
 # --help` lists, and reports "not implemented" when it lists none.
-FAST_PATH_FLAGS = ["--single-transaction", "--fresh", "--snapshot"]
+FAST_PATH_FLAGS = ["--group", "--single-transaction", "--fresh", "--snapshot"]
 
 START = time.monotonic()
 
