@@ -378,34 +378,8 @@ class SqliteConnection final : public Connection {
 
   ResultSet query(std::string_view sql, std::span<const Value> params) override {
     if (!params.empty()) return query_cached(sql, params);
-    int length = checked_length(sql);
-    StmtHandle stmt;
-    std::size_t tail_offset = 0;
-    if (length > 0) {
-      sqlite3_stmt* raw = nullptr;
-      const char* tail = nullptr;
-      int rc = sqlite3_prepare_v3(db_.get(), sql.data(), length, 0, &raw, &tail);
-      stmt.reset(raw);
-      if (rc != SQLITE_OK) throw engine_error(db_.get(), rc, sql);
-      tail_offset = tail != nullptr ? static_cast<std::size_t>(tail - sql.data()) : sql.size();
-    } else {
-      tail_offset = sql.size();
-    }
-    std::string_view rest = sql.substr(tail_offset);
-    if (!only_trivia(rest)) {
-      Error e = usage_error(
-          "query() and execute() run exactly one statement, but this SQL holds more: use execute_script() for "
-          "several statements",
-          sql);
-      e.set_sql_offset(static_cast<int>(tail_offset + skip_trivia(rest)));
-      throw e;
-    }
-    if (!stmt) {
-      if (!params.empty()) {
-        throw usage_error("the SQL holds no statement but " + std::to_string(params.size()) + " parameter value(s) were given", sql);
-      }
-      return {};
-    }
+    StmtHandle stmt = prepare_one(sql, 0);
+    if (!stmt) return {};
     bind(stmt.get(), sql, params);
     return run(stmt.get(), sql);
   }
@@ -436,6 +410,29 @@ class SqliteConnection final : public Connection {
   }
 
  private:
+  // Prepares the one statement `sql` holds (null for none: blanks and
+  // comments only); more than one is a usage error pointing at the second.
+  StmtHandle prepare_one(std::string_view sql, unsigned flags) {
+    int length = checked_length(sql);
+    if (length == 0) return {};
+    sqlite3_stmt* raw = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v3(db_.get(), sql.data(), length, flags, &raw, &tail);
+    StmtHandle stmt(raw);
+    if (rc != SQLITE_OK) throw engine_error(db_.get(), rc, sql);
+    const std::size_t tail_offset = tail != nullptr ? static_cast<std::size_t>(tail - sql.data()) : sql.size();
+    std::string_view rest = sql.substr(tail_offset);
+    if (!only_trivia(rest)) {
+      Error e = usage_error(
+          "query() and execute() run exactly one statement, but this SQL holds more: use execute_script() for "
+          "several statements",
+          sql);
+      e.set_sql_offset(static_cast<int>(tail_offset + skip_trivia(rest)));
+      throw e;
+    }
+    return stmt;
+  }
+
   // A parameterised query runs through a statement kept prepared for the
   // next call with the same text (see cache_).
   ResultSet query_cached(std::string_view sql, std::span<const Value> params) {
@@ -443,22 +440,7 @@ class SqliteConnection final : public Connection {
     if (hit != cache_.end()) {
       std::rotate(cache_.begin(), hit, hit + 1);  // most recently used first
     } else {
-      int length = checked_length(sql);
-      sqlite3_stmt* raw = nullptr;
-      const char* tail = nullptr;
-      int rc = sqlite3_prepare_v3(db_.get(), sql.data(), length, SQLITE_PREPARE_PERSISTENT, &raw, &tail);
-      StmtHandle stmt(raw);
-      if (rc != SQLITE_OK) throw engine_error(db_.get(), rc, sql);
-      const std::size_t tail_offset = tail != nullptr ? static_cast<std::size_t>(tail - sql.data()) : sql.size();
-      std::string_view rest = sql.substr(tail_offset);
-      if (!only_trivia(rest)) {
-        Error e = usage_error(
-            "query() and execute() run exactly one statement, but this SQL holds more: use execute_script() for "
-            "several statements",
-            sql);
-        e.set_sql_offset(static_cast<int>(tail_offset + skip_trivia(rest)));
-        throw e;
-      }
+      StmtHandle stmt = prepare_one(sql, SQLITE_PREPARE_PERSISTENT);
       if (!stmt) {
         throw usage_error("the SQL holds no statement but " + std::to_string(params.size()) + " parameter value(s) were given", sql);
       }
