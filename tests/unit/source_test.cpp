@@ -1,6 +1,7 @@
 // Versioned file names and directory loading.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -114,6 +115,42 @@ TEST_F(SourceDir, OrdersNumericallyAndLinksParents) {
   EXPECT_EQ(set.all()[1].parents, std::vector<Version>{9});
   EXPECT_EQ(set.all()[2].parents, std::vector<Version>{10});
   EXPECT_EQ(set.all()[1].checksum.size(), 96u);
+}
+
+// A large directory is read on two threads: the result, and the order of the
+// problems reported, must not depend on which thread read what.
+TEST_F(SourceDir, LargeDirectoriesLoadTheSameOnTwoThreads) {
+  constexpr int count = 500;
+  auto name = [](int v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d_m%d.sql", v, v);
+    return std::string(buf);
+  };
+  for (int v = 1; v <= count; ++v) write(name(v), "SELECT " + std::to_string(v) + ";\n");
+  for (int round = 0; round < 5; ++round) {
+    auto set = load_directory(dir_, Engine::postgres);
+    ASSERT_EQ(set.all().size(), static_cast<std::size_t>(count));
+    for (int v = 1; v <= count; ++v) {
+      const Migration& m = set.all()[static_cast<std::size_t>(v - 1)];
+      ASSERT_EQ(m.version, v);
+      EXPECT_EQ(m.sql, "SELECT " + std::to_string(v) + ";\n");
+      EXPECT_EQ(m.checksum, checksum(m.sql));
+      EXPECT_EQ(m.parents, v == 1 ? std::vector<Version>{} : std::vector<Version>{v - 1});
+    }
+  }
+  for (int v : {7, 250, 499}) write(name(v), "SELECT '\xff';\n");
+  for (int round = 0; round < 5; ++round) {
+    std::string e = load_error();
+    auto at7 = e.find(name(7) + ":1:9");
+    auto at250 = e.find(name(250) + ":1:9");
+    auto at499 = e.find(name(499) + ":1:9");
+    ASSERT_NE(at7, std::string::npos) << e;
+    ASSERT_NE(at250, std::string::npos) << e;
+    ASSERT_NE(at499, std::string::npos) << e;
+    EXPECT_LT(at7, at250);
+    EXPECT_LT(at250, at499);
+    EXPECT_NE(e.find("has 3 problems"), std::string::npos) << e;
+  }
 }
 
 TEST_F(SourceDir, EngineVariantWinsOverGenericOnItsEngine) {
