@@ -1,5 +1,6 @@
 #include "strata/source.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -309,8 +311,10 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
 // The file's bytes, or nullopt when it cannot be opened or read. One open,
 // fstat and read into a string of the right size: cheaper than two iostreams
 // per file, which the no-op run does a thousand times.
-std::optional<std::string> read_whole_file(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// `dir_fd` is the directory's descriptor: opening by name relative to it
+// spares the kernel walking the whole path again for every file.
+std::optional<std::string> read_whole_file(int dir_fd, const std::string& name) {
+  int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   struct stat st {};
   std::optional<std::string> out;
@@ -349,28 +353,56 @@ MigrationSet load_directory(const fs::path& dir, Engine engine) {
     throw Error(ErrorKind::source, "'" + dir.string() + "' is not a directory");
   }
 
+  // One descriptor for the directory: listed with readdir (d_type spares a
+  // stat per entry) and every file opened relative to it.
+  auto cannot_read = [&](int error) {
+    return Error(ErrorKind::source,
+                 "cannot read migration directory '" + dir.string() + "': " + std::generic_category().message(error));
+  };
+  struct Fd {
+    int fd;
+    ~Fd() {
+      if (fd >= 0) ::close(fd);
+    }
+    int get() const { return fd; }
+  } dir_fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (dir_fd.get() < 0) throw cannot_read(errno);
+  std::unique_ptr<DIR, int (*)(DIR*)> listing(::fdopendir(::dup(dir_fd.get())), ::closedir);
+  if (!listing) throw cannot_read(errno);
+
   std::vector<std::string> problems;
   std::vector<std::string> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code type_ec;
-    std::string file = it->path().filename().string();
-    if (!it->is_regular_file(type_ec)) {
+  for (;;) {
+    errno = 0;
+    const dirent* entry = ::readdir(listing.get());
+    if (entry == nullptr) {
+      if (errno != 0) throw cannot_read(errno);
+      break;
+    }
+    std::string file = entry->d_name;
+    if (file == "." || file == "..") continue;
+    bool regular = entry->d_type == DT_REG;
+    bool directory = entry->d_type == DT_DIR;
+    if (entry->d_type == DT_LNK || entry->d_type == DT_UNKNOWN) {
+      struct stat st {};  // follows a symlink, as reading the file will
+      if (::fstatat(dir_fd.get(), entry->d_name, &st, 0) == 0) {
+        regular = S_ISREG(st.st_mode);
+        directory = S_ISDIR(st.st_mode);
+      }
+    }
+    if (!regular) {
       // Subdirectories are not migrations, but something named like one that
       // cannot be read as a file (a dangling symlink, say) is an error.
       std::string why;
-      if (!it->is_directory(type_ec) && parse_file_name(file, &why)) {
+      if (!directory && parse_file_name(file, &why)) {
         problems.push_back(display_path(display_prefix(dir), file) + ": cannot be read (not a regular file)");
       }
       continue;
     }
     files.push_back(std::move(file));
   }
-  if (ec) {
-    throw Error(ErrorKind::source, "cannot read migration directory '" + dir.string() +
-                                       "': " + ec.message());
-  }
   return load_files(dir, std::move(files), std::move(problems), engine,
-                    [&](const std::string& file) { return read_whole_file(dir / file); });
+                    [&](const std::string& file) { return read_whole_file(dir_fd.get(), file); });
 }
 
 MigrationSet load_embedded(const EmbeddedMigrations& embedded, Engine engine) {
