@@ -265,6 +265,12 @@ TEST(Checksum, LineEndingsAndBomDoNotCount) {
   // SHA-384 of the empty string.
   EXPECT_EQ(checksum(""),
             "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b");
+  // FIPS 180-4's "abc" vector, and a CRLF hashed as the LF it stands for
+  // (sha384sum of "a\nb"): recorded checksums must never change.
+  EXPECT_EQ(checksum("abc"),
+            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7");
+  EXPECT_EQ(checksum("a\r\nb"),
+            "ced84cf901a39ae41d42dad2ab7b0f23990aeace44ae812052d96053083f693989fc05a8ae60f406e49deaf20a347c46");
 }
 
 }  // namespace
