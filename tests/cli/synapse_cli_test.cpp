@@ -79,6 +79,13 @@ TEST_F(SynapseCli, UnboundCodeDeltaStopsWithoutTheFlag) {
   EXPECT_NE(r.err.find("--skip-code-deltas"), std::string::npos) << r.err;
 }
 
+TEST_F(SynapseCli, GroupIsRefusedForASynapseLayout) {
+  auto r = run({"up", "--skip-code-deltas", "--group"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--group"), std::string::npos) << r.err;
+  EXPECT_FALSE(table_exists(*sqlite_->connect(), "users"));
+}
+
 TEST_F(SynapseCli, CompatTooNewDatabaseIsRefused) {
   config(13, 13);
   ASSERT_EQ(run({"up", "--skip-code-deltas"}).code, 0);

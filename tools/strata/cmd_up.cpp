@@ -62,7 +62,13 @@ void run_preview(const UpCommand& cmd) {
 
 void run_up(UpCommand& cmd) {
   apply_config(cmd.common);
-  if (cmd.common.synapse) return run_synapse_up(cmd.common);
+  if (cmd.common.synapse) {
+    if (cmd.common.group) {
+      throw Error(ErrorKind::usage, "--group (or group = true) does not apply to a Synapse layout, which runs a "
+                                    "snapshot and then each delta on its own");
+    }
+    return run_synapse_up(cmd.common);
+  }
   if (cmd.dry_run || cmd.sql) return run_preview(cmd);
   auto connection = open_database(cmd.common);
   MigrationSet source = load_source(cmd.common, connection->engine());
