@@ -175,11 +175,13 @@ class Migrator {
   BackgroundTables background_tables() const;
   ValidationReport validate_history(const std::vector<AppliedMigration>& history,
                                     bool history_exists) const;
+  // What running a migration takes, derived once (see migrator.cpp).
+  struct Prepared;
+  Prepared prepare(const Migration& m) const;
   // Applies m in its own transaction, or outside one if it is a
   // no-transaction migration; with in_open_transaction, inside the caller's
-  // (m must then be transactional: see transactional()).
-  void apply(const Migration& m, History& history, AppliedStep& step, bool in_open_transaction = false);
-  bool transactional(const Migration& m) const;
+  // (m must then be transactional).
+  void apply(const Migration& m, const Prepared& p, History& history, bool in_open_transaction);
   void revert(const Migration& m, History& history, AppliedStep& step);
 
   Connection& connection_;

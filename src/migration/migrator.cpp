@@ -168,6 +168,25 @@ std::vector<const Migration*> Migrator::plan(const UpOptions& options) {
   return plan_up(source_, applied, options.target);
 }
 
+// Whether a migration runs in a transaction and the compatibility floor it
+// sets come from its directives, so a SQL file is split once, here, and the
+// same split serves the decision and the run.
+struct Migrator::Prepared {
+  std::optional<sql::Script> script;  // SQL migrations
+  bool transactional = true;
+  std::optional<Version> floor;
+};
+
+Migrator::Prepared Migrator::prepare(const Migration& m) const {
+  Prepared p{std::nullopt, m.code_transactional, m.compat_floor};
+  if (m.kind == MigrationKind::sql) {
+    p.script = parse_or_throw(m.path, m.sql, connection_.engine());
+    p.transactional = !p.script->directives.no_transaction;
+    p.floor = floor_of(m, p.script->directives);
+  }
+  return p;
+}
+
 std::string Migrator::script(const UpOptions& options) {
   History history(connection_, options_.history);
   const Engine engine = connection_.engine();
@@ -180,7 +199,8 @@ std::string Migrator::script(const UpOptions& options) {
   const std::string begin = engine == Engine::sqlite ? "BEGIN IMMEDIATE;\n" : "BEGIN;\n";
   bool group_open = false;  // options.group: a BEGIN is out, its COMMIT is not
   for (const Migration* m : plan(options)) {
-    const bool tx = transactional(*m);
+    const Prepared p = prepare(*m);
+    const bool tx = p.transactional;
     if (group_open && !tx) {
       out += "COMMIT;\n";
       group_open = false;
@@ -190,21 +210,19 @@ std::string Migrator::script(const UpOptions& options) {
       out += "-- --group: this and the following transactional migrations commit together\n" + begin;
       group_open = true;
     }
-    if (m->kind == MigrationKind::code) {
+    if (!p.script) {
       out += "-- (a C++ code migration: its statements are not known in advance)\n";
-      out += history.record_sql(*m, m->compat_floor) + ";\n";
+      out += history.record_sql(*m, p.floor) + ";\n";
       continue;
     }
-    sql::Script s = parse_or_throw(m->path, m->sql, engine);
-    auto floor = floor_of(*m, s.directives);
-    if (s.directives.no_transaction) {
+    if (!tx) {
       out += "-- no-transaction: runs statement by statement; history marks it started first\n";
     } else if (!group_open) {
       out += begin;
     }
-    for (const auto& st : s.statements) out += st.text + ";\n";
-    out += history.record_sql(*m, floor) + ";\n";
-    if (!s.directives.no_transaction && !group_open) out += "COMMIT;\n";
+    for (const auto& st : p.script->statements) out += st.text + ";\n";
+    out += history.record_sql(*m, p.floor) + ";\n";
+    if (tx && !group_open) out += "COMMIT;\n";
   }
   if (group_open) out += "COMMIT;\n";
   return out;
@@ -252,27 +270,44 @@ UpResult Migrator::up(const UpOptions& options) {
     }
     grouped.clear();
   };
+  // A failure names the migration and, inside a group, the migrations rolled
+  // back with it (~Transaction does the rolling back).
+  auto failed = [&](Error& e, const Migration& m) {
+    e.context(fmt::format("migration {} ({}) failed", m.version, describe(m)));
+    if (grouped.empty()) return;
+    std::string others;
+    for (const auto& s : grouped) others += fmt::format("{}{} {}", others.empty() ? "" : ", ", s.version, s.description);
+    e.context(fmt::format("--group: the {} migration{} applied before it in the same transaction ({}) {} rolled back",
+                          grouped.size(), grouped.size() == 1 ? "" : "s", others,
+                          grouped.size() == 1 ? "was" : "were"));
+  };
   for (const Migration* m : plan_up(source_, applied, options.target)) {
     AppliedStep step{m->version, m->description, {}};
-    if (options.group && transactional(*m)) {
+    const auto start = Clock::now();
+    std::optional<Prepared> p;
+    try {
+      p = prepare(*m);
+    } catch (Error& e) {
+      failed(e, *m);
+      throw;
+    }
+    const bool joins_group = options.group && p->transactional;
+    if (joins_group) {
       if (!group) group.emplace(connection_);
-      try {
-        apply(*m, history, step, true);
-      } catch (Error& e) {
-        if (!grouped.empty()) {
-          std::string others;
-          for (const auto& s : grouped) others += fmt::format("{}{} {}", others.empty() ? "" : ", ", s.version, s.description);
-          e.context(fmt::format("--group: the {} migration{} applied before it in the same transaction ({}) {} rolled back",
-                                grouped.size(), grouped.size() == 1 ? "" : "s", others,
-                                grouped.size() == 1 ? "was" : "were"));
-        }
-        throw;  // ~Transaction rolls the group back
-      }
+    } else {
+      commit_group();
+    }
+    try {
+      apply(*m, *p, history, joins_group);
+    } catch (Error& e) {
+      failed(e, *m);
+      throw;
+    }
+    step.duration = std::chrono::microseconds(micros_since(start));
+    if (joins_group) {
       grouped.push_back(step);
       continue;
     }
-    commit_group();
-    apply(*m, history, step);
     result.applied.push_back(step);
     if (options.on_applied) options.on_applied(step);
   }
@@ -280,62 +315,38 @@ UpResult Migrator::up(const UpOptions& options) {
   return result;
 }
 
-bool Migrator::transactional(const Migration& m) const {
-  if (m.kind != MigrationKind::sql) return m.code_transactional;
-  try {
-    return !parse_or_throw(m.path, m.sql, connection_.engine()).directives.no_transaction;
-  } catch (const Error&) {
-    return true;  // apply() reports the parse error, with its context
-  }
-}
-
-void Migrator::apply(const Migration& m, History& history, AppliedStep& step, bool in_open_transaction) {
-  const Engine engine = connection_.engine();
+void Migrator::apply(const Migration& m, const Prepared& p, History& history, bool in_open_transaction) {
   const auto start = Clock::now();
-  try {
-    bool transactional = m.code_transactional;
-    std::optional<sql::Script> script;
-    std::optional<Version> floor = m.compat_floor;
-    if (m.kind == MigrationKind::sql) {
-      script = parse_or_throw(m.path, m.sql, engine);
-      transactional = !script->directives.no_transaction;
-      floor = floor_of(m, script->directives);
-    }
-    auto body = [&] {
-      if (script) {
-        run_statements(connection_, m.path, *script);
-      } else {
-        run_code(m.up, connection_, m);
-      }
-    };
-    if (in_open_transaction) {
-      body();
-      history.record(m, micros_since(start), true, floor);
-    } else if (transactional) {
-      Transaction tx(connection_);
-      body();
-      history.record(m, micros_since(start), true, floor);
-      tx.commit();
+  auto body = [&] {
+    if (p.script) {
+      run_statements(connection_, m.path, *p.script);
     } else {
-      // Outside a transaction: the history says "started" first, so a
-      // failure or crash part-way leaves a visible dirty record.
-      history.record(m, 0, false, floor, "started; did not finish");
-      try {
-        body();
-      } catch (const Error& e) {
-        const auto& p = e.position();
-        std::string where = p.line > 0 ? fmt::format("statement {} at {}:{}:{}: ", p.statement, p.file, p.line, p.column)
-                                       : std::string();
-        history.mark_dirty(m.version, where + (e.engine_message().empty() ? e.what() : e.engine_message()));
-        throw;
-      }
-      history.finish(m.version, micros_since(start));
+      run_code(m.up, connection_, m);
     }
-  } catch (Error& e) {
-    e.context(fmt::format("migration {} ({}) failed", m.version, describe(m)));
-    throw;
+  };
+  if (in_open_transaction) {
+    body();
+    history.record(m, micros_since(start), true, p.floor);
+  } else if (p.transactional) {
+    Transaction tx(connection_);
+    body();
+    history.record(m, micros_since(start), true, p.floor);
+    tx.commit();
+  } else {
+    // Outside a transaction: the history says "started" first, so a
+    // failure or crash part-way leaves a visible dirty record.
+    history.record(m, 0, false, p.floor, "started; did not finish");
+    try {
+      body();
+    } catch (const Error& e) {
+      const auto& at = e.position();
+      std::string where = at.line > 0 ? fmt::format("statement {} at {}:{}:{}: ", at.statement, at.file, at.line, at.column)
+                                      : std::string();
+      history.mark_dirty(m.version, where + (e.engine_message().empty() ? e.what() : e.engine_message()));
+      throw;
+    }
+    history.finish(m.version, micros_since(start));
   }
-  step.duration = std::chrono::microseconds(micros_since(start));
 }
 
 DownResult Migrator::down(const DownOptions& options) {
