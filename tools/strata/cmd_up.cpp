@@ -26,13 +26,19 @@ std::unique_ptr<Connection> open_for_preview(const CommonOptions& options) {
   return connect(url);
 }
 
+// The options `up`, `up --dry-run` and `up --sql` share.
+UpOptions up_options(const UpCommand& cmd) {
+  UpOptions options;
+  options.target = cmd.target;
+  options.group = cmd.common.group;
+  return options;
+}
+
 void run_preview(const UpCommand& cmd) {
   auto connection = open_for_preview(cmd.common);
   MigrationSet source = load_source(cmd.common, connection->engine());
   Migrator migrator(*connection, source, migrator_options(cmd.common));
-  UpOptions options;
-  options.target = cmd.target;
-  options.group = cmd.common.group;
+  UpOptions options = up_options(cmd);
   if (cmd.sql) {
     std::string script = migrator.script(options);
     if (cmd.common.json) {
@@ -74,9 +80,7 @@ void run_up(UpCommand& cmd) {
   MigrationSet source = load_source(cmd.common, connection->engine());
   Migrator migrator(*connection, source, migrator_options(cmd.common));
 
-  UpOptions options;
-  options.target = cmd.target;
-  options.group = cmd.common.group;
+  UpOptions options = up_options(cmd);
   if (!cmd.common.json) {
     options.on_applied = [](const AppliedStep& s) {
       fmt::print("Applied {} {} ({})\n", s.version, s.description, human_duration(s.duration));
