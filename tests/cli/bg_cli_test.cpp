@@ -20,10 +20,8 @@ namespace fs = std::filesystem;
 using test::RunResult;
 using namespace std::chrono_literals;
 
-class BgCli : public test::EngineTest {
+class BgCli : public test::MigrationsTest {
  protected:
-  fs::path dir() { return db().dir(); }
-  void add(const std::string& name, const std::string& text) { test::write_file(dir() / "migrations" / name, text); }
   std::vector<std::string> with_db(std::vector<std::string> args) {
     args.insert(args.begin() + (args.size() > 1 && args[0] == "bg" ? 2 : 1), {"-d", db().url()});
     return args;

@@ -17,10 +17,8 @@ using test::RunResult;
 
 RunResult strata(const fs::path& cwd, const std::vector<std::string>& args) { return test::run_strata(cwd, args); }
 
-class Cli : public test::EngineTest {
+class Cli : public test::MigrationsTest {
  protected:
-  fs::path dir() { return db().dir(); }
-  void add(const std::string& name, const std::string& text) { write_file(dir() / "migrations" / name, text); }
   RunResult run(std::vector<std::string> args) {
     args.insert(args.begin() + 1, {"-d", db().url()});
     return strata(dir(), args);

@@ -32,11 +32,8 @@ std::string with_password(const std::string& url, const std::string& password) {
   return url.substr(0, scheme + 3) + user + ":" + password + url.substr(at);
 }
 
-class SafetyCli : public test::EngineTest {
+class SafetyCli : public test::MigrationsTest {
  protected:
-  fs::path dir() { return db().dir(); }
-  fs::path migrations() { return dir() / "migrations"; }
-  void add(const std::string& name, const std::string& text) { write_file(migrations() / name, text); }
   std::vector<std::string> with_db(std::vector<std::string> args) {
     args.insert(args.begin() + 1, {"-d", db().url()});
     return args;

@@ -14,19 +14,10 @@ using test::error_from;
 using test::table_exists;
 using test::write_file;
 
-class MigratorTest : public test::EngineTest {
+class MigratorTest : public test::MigrationsTest {
  protected:
-  fs::path migrations() { return db().dir() / "migrations"; }
-  void add(const std::string& name, const std::string& text) { write_file(migrations() / name, text); }
-  MigrationSet load() { return load_directory(migrations(), engine()); }
-
   std::int64_t count(Connection& c, const std::string& table) {
     return c.query("SELECT count(*) FROM " + Connection::quote_identifier(table)).rows.at(0).get<std::int64_t>(0);
-  }
-  std::vector<Version> recorded(Connection& c) {
-    std::vector<Version> out;
-    for (const auto& a : History(c, {}).read()) out.push_back(a.version);
-    return out;
   }
   // Runs up and returns the error it throws (fails the test if none).
   Error up_error(Connection& c, const MigrationSet& set, MigratorOptions options = {}) {

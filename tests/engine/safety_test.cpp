@@ -20,17 +20,9 @@ using test::error_from;
 using test::table_exists;
 using test::write_file;
 
-class SafetyTest : public test::EngineTest {
+class SafetyTest : public test::MigrationsTest {
  protected:
-  fs::path migrations() { return db().dir() / "migrations"; }
-  void add(const std::string& name, const std::string& text) { write_file(migrations() / name, text); }
   void remove(const std::string& name) { fs::remove(migrations() / name); }
-  MigrationSet load() { return load_directory(migrations(), engine()); }
-  std::vector<Version> recorded(Connection& c) {
-    std::vector<Version> out;
-    for (const auto& a : History(c, {}).read()) out.push_back(a.version);
-    return out;
-  }
   void three() {
     add("0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
     add("0002_b.sql", "CREATE TABLE b (id INTEGER);\n");

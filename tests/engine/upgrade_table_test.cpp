@@ -19,11 +19,8 @@ using test::error_from;
 
 namespace fs = std::filesystem;
 
-class UpgradeTableTest : public test::EngineTest {
+class UpgradeTableTest : public test::MigrationsTest {
  protected:
-  fs::path migrations() { return db().dir() / "migrations"; }
-  void add(const std::string& name, const std::string& text) { test::write_file(migrations() / name, text); }
-  MigrationSet files() { return load_directory(migrations(), engine()); }
 
   // v1, v3 files; v2 a code step that branches on the engine; v4 a
   // non-transactional code step; v5 an SQL step.
@@ -53,7 +50,7 @@ TEST_P(UpgradeTableTest, CodeAndSqlStepsMigrateBesideFilesThroughAPool) {
   add("0001_create.sql", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);");
   add("0003_more.sql", "INSERT INTO notes (id, body) VALUES (3, 'file');");
   UpgradeTable t = table();
-  MigrationSet set = merge(files(), t);
+  MigrationSet set = merge(load(), t);
   ASSERT_EQ(set.all().size(), 5u);
   for (std::size_t i = 1; i < set.all().size(); ++i) {
     EXPECT_EQ(set.all()[i].parents, (std::vector<Version>{set.all()[i - 1].version}));
@@ -96,21 +93,21 @@ TEST_P(UpgradeTableTest, ChecksumCoversDescriptionAndRevisionOnly) {
   {
     UpgradeTable t;
     t.add(2, "fill", [](Connection& c, Engine) { c.execute("INSERT INTO notes VALUES (2, 'a')"); });
-    MigrationSet set = merge(files(), t);
+    MigrationSet set = merge(load(), t);
     Migrator(*c, set).up();
   }
   {
     // A new function body with the same identity: still applied.
     UpgradeTable t;
     t.add(2, "fill", [](Connection& c, Engine) { c.execute("INSERT INTO notes VALUES (2, 'b')"); });
-    MigrationSet set = merge(files(), t);
+    MigrationSet set = merge(load(), t);
     EXPECT_TRUE(Migrator(*c, set).validate().ok());
   }
   {
     // A new revision: reported as changed, naming the code migration.
     UpgradeTable t;
     t.add(2, "fill", [](Connection&, Engine) {}, {.revision = "2"});
-    MigrationSet set = merge(files(), t);
+    MigrationSet set = merge(load(), t);
     auto report = Migrator(*c, set).validate();
     ASSERT_FALSE(report.ok());
     EXPECT_EQ(report.kind, ErrorKind::validation);
@@ -145,7 +142,7 @@ TEST_P(UpgradeTableTest, DuplicatesAndBadStepsAreRefused) {
   UpgradeTable t("dup");
   t.add_sql(2, "clash", "SELECT 2;");
   t.add(1, "clash_too", [](Connection&, Engine) {});
-  Error e = error_from([&] { merge(files(), t); });
+  Error e = error_from([&] { merge(load(), t); });
   EXPECT_EQ(e.kind(), ErrorKind::source);
   std::string what = e.what();
   EXPECT_NE(what.find("2 problems"), std::string::npos) << what;

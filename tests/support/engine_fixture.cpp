@@ -1,5 +1,7 @@
 #include "support/engine_fixture.hpp"
 
+#include "strata/history.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -160,6 +162,12 @@ std::string read_file(const std::filesystem::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::vector<Version> MigrationsTest::recorded(Connection& c) {
+  std::vector<Version> out;
+  for (const auto& a : History(c, {}).read()) out.push_back(a.version);
+  return out;
 }
 
 bool table_exists(Connection& c, std::string_view table) {

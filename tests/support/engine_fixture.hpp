@@ -14,8 +14,11 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "strata/connection.hpp"
+#include "strata/migration.hpp"
+#include "strata/source.hpp"
 #include "strata/error.hpp"
 #include "strata/error.hpp"
 
@@ -73,6 +76,18 @@ class EngineTest : public ::testing::TestWithParam<Engine> {
 // Writes `text` to dir/name, creating directories.
 void write_file(const std::filesystem::path& path, std::string_view text);
 std::string read_file(const std::filesystem::path& path);
+
+// An EngineTest with a migrations directory beside its database, the one
+// `strata` finds by default when run in db().dir().
+class MigrationsTest : public EngineTest {
+ protected:
+  std::filesystem::path dir() { return db().dir(); }
+  std::filesystem::path migrations() { return dir() / "migrations"; }
+  void add(const std::string& name, const std::string& text) { write_file(migrations() / name, text); }
+  MigrationSet load() { return load_directory(migrations(), engine()); }
+  // The versions the default history table records, in order.
+  std::vector<Version> recorded(Connection& c);
+};
 
 // The strata::Error that `f` throws; records a test failure (and returns an
 // internal error) when it throws none.
