@@ -21,6 +21,12 @@ enum class ExitCode : int {
   io = 11,           // a local file could not be read or written
   blocked = 12,      // background updates wait for handlers that live in the application
   internal = 70,     // a bug in strata
+  // Reserved for work in progress (one per issue, so parallel branches never
+  // collide): 13 diff has changes (--exit-code), 14 drift found, 15 lint
+  // findings at error severity, 16 prepare --check mismatch, 17-20 port
+  // (17 target not empty or at another version, 18 a value did not convert,
+  // 19 verification mismatch), 21 DDL lock guard gave up, 22-24 revision
+  // graph (22 several heads).
 };
 
 inline ExitCode exit_code_for(ErrorKind kind) {
