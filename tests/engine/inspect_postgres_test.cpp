@@ -1,0 +1,1 @@
+// inspect_postgres_test.cpp: being written on its own branch.

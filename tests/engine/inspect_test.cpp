@@ -1,0 +1,1 @@
+// inspect_test.cpp: being written on its own branch.

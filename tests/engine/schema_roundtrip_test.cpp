@@ -1,0 +1,1 @@
+// schema_roundtrip_test.cpp: being written on its own branch.

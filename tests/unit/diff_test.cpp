@@ -1,0 +1,1 @@
+// diff_test.cpp: being written on its own branch.
