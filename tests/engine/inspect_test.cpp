@@ -750,6 +750,25 @@ CREATE TABLE t ( -- a comment, with a comma
   EXPECT_EQ(t.find_column("c")->collation, "NOCASE");
 }
 
+TEST_P(InspectSqliteTest, OddButValidDefinitions) {
+  Schema s = load(R"(
+CREATE TABLE src (a INTEGER, b TEXT);
+CREATE TABLE copied AS SELECT a, b AS "b 2" FROM src;
+CREATE TABLE kw (generated INTEGER, "key" TEXT CONSTRAINT kn NOT NULL DEFAULT +1, key2 DEFAULT "dq", primary_x INT);)");
+  const Table& copied = table(s, "copied");
+  EXPECT_EQ(names(copied.columns), (std::vector<std::string>{"a", "b 2"}));
+  EXPECT_EQ(copied.find_column("a")->type.raw, "INT") << "CREATE TABLE AS stores the affinity's type name";
+  const Table& kw = table(s, "kw");
+  EXPECT_EQ(names(kw.columns), (std::vector<std::string>{"generated", "key", "key2", "primary_x"}));
+  EXPECT_EQ(kw.find_column("generated")->generated, GeneratedKind::none);
+  EXPECT_EQ(kw.find_column("key")->default_value, "+1");
+  EXPECT_FALSE(kw.find_column("key")->nullable);
+  EXPECT_EQ(kw.find_column("key2")->default_value, "\"dq\"");
+  EXPECT_TRUE(kw.checks.empty());
+  EXPECT_TRUE(kw.uniques.empty());
+  EXPECT_FALSE(kw.primary_key);
+}
+
 TEST_P(InspectSqliteTest, RenamedColumnsReadBackRenamed) {
   Schema s = load(R"(
 CREATE TABLE p (id INTEGER PRIMARY KEY, v INTEGER);
