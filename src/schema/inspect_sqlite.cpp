@@ -30,8 +30,8 @@
 // except where the same word sits inside a clause: NOT before DEFERRABLE;
 // NULL after NOT or SET; DEFAULT after SET (ON DELETE SET NULL/DEFAULT); AS
 // after ALWAYS; REFERENCES inside FOREIGN KEY; any word right after
-// CONSTRAINT, COLLATE, REFERENCES or DEFAULT (and its sign), where it is a
-// name or a value; and a column definition's first word, its name. Words
+// CONSTRAINT, COLLATE, REFERENCES or a DEFAULT clause (and its sign), where
+// it is a name or a value; and a column definition's first word, its name. Words
 // inside parentheses never split. SQLite allows table constraints without
 // commas between them, which this handles too.
 #include <algorithm>
@@ -184,14 +184,16 @@ struct TableText {
 // file comment.
 bool starts_clause(const Tokens& t, std::size_t i, std::size_t clause) {
   if (!t.word(i)) return false;
+  // DEFAULT begins a clause unless it is SET DEFAULT.
+  auto default_clause = [&](std::size_t k) { return t.is(k, "DEFAULT") && !(k > 0 && t.is(k - 1, "SET")); };
   if (i > 0 && (t.is(i - 1, "CONSTRAINT") || t.is(i - 1, "COLLATE") || t.is(i - 1, "REFERENCES") ||
-                t.is(i - 1, "DEFAULT"))) {
+                default_clause(i - 1))) {
     return false;
   }
-  if (i > 1 && (t.symbol(i - 1, '-') || t.symbol(i - 1, '+')) && t.is(i - 2, "DEFAULT")) return false;
+  if (i > 1 && (t.symbol(i - 1, '-') || t.symbol(i - 1, '+')) && default_clause(i - 2)) return false;
   if (t.is(i, "NOT")) return !t.is(i + 1, "DEFERRABLE");
   if (t.is(i, "NULL")) return i == 0 || !(t.is(i - 1, "NOT") || t.is(i - 1, "SET"));
-  if (t.is(i, "DEFAULT")) return i == 0 || !t.is(i - 1, "SET");
+  if (t.is(i, "DEFAULT")) return default_clause(i);
   if (t.is(i, "AS")) return i == 0 || !t.is(i - 1, "ALWAYS");
   if (t.is(i, "REFERENCES")) return clause == npos || !t.is(clause, "FOREIGN");
   for (std::string_view k : {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "COLLATE", "GENERATED", "FOREIGN"}) {

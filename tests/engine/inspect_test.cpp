@@ -625,10 +625,11 @@ CREATE TABLE c (
   x INT,
   y INT,
   z INT REFERENCES p (id) ON DELETE SET DEFAULT DEFERRABLE DEFAULT 0,
+  w INT REFERENCES p (id) ON UPDATE SET DEFAULT CHECK (w > 0) DEFAULT 5,
   FOREIGN KEY (x, y) REFERENCES p (a, b) ON DELETE SET NULL DEFERRABLE INITIALLY IMMEDIATE
 );)");
   const Table& c = table(s, "c");
-  ASSERT_EQ(c.foreign_keys.size(), 4u) << render(s);
+  ASSERT_EQ(c.foreign_keys.size(), 5u) << render(s);
   // Unnamed first (by columns), then named.
   const auto& pid = c.foreign_keys[0];
   EXPECT_EQ(pid.name, "");
@@ -637,19 +638,26 @@ CREATE TABLE c (
   EXPECT_TRUE(pid.referenced_columns.empty()) << "REFERENCES p names no columns: p's primary key";
   EXPECT_TRUE(pid.deferrable);
   EXPECT_TRUE(pid.initially_deferred);
-  const auto& xy = c.foreign_keys[1];
+  const auto& xy = c.foreign_keys[2];
   EXPECT_EQ(xy.columns, (std::vector<std::string>{"x", "y"}));
   EXPECT_EQ(xy.referenced_columns, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(xy.on_delete, ReferentialAction::set_null);
   EXPECT_TRUE(xy.deferrable);
   EXPECT_FALSE(xy.initially_deferred);
-  const auto& z = c.foreign_keys[2];
+  const auto& z = c.foreign_keys[3];
   EXPECT_EQ(z.columns, (std::vector<std::string>{"z"}));
   EXPECT_EQ(z.on_delete, ReferentialAction::set_default);
   EXPECT_TRUE(z.deferrable);
   EXPECT_FALSE(z.initially_deferred);
   EXPECT_EQ(c.find_column("z")->default_value, "0");
-  const auto& code = c.foreign_keys[3];
+  const auto& w = c.foreign_keys[1];
+  EXPECT_EQ(w.columns, (std::vector<std::string>{"w"}));
+  EXPECT_EQ(w.on_update, ReferentialAction::set_default);
+  EXPECT_FALSE(w.deferrable);
+  EXPECT_EQ(c.find_column("w")->default_value, "5");
+  ASSERT_EQ(c.checks.size(), 1u) << render(s);
+  EXPECT_EQ(c.checks[0].expression, "w > 0");
+  const auto& code = c.foreign_keys[4];
   EXPECT_EQ(code.name, "c_code");
   EXPECT_EQ(code.on_update, ReferentialAction::cascade);
   EXPECT_FALSE(code.deferrable);
