@@ -565,160 +565,202 @@ Index assemble_index(const std::string& name, const std::string& table, const st
   return index;
 }
 
-}  // namespace
+// One inspection: the rows of sqlite_master, then one query per pragma,
+// assembled into the Schema.
+class Reader {
+ public:
+  Reader(Connection& connection, const InspectOptions& options) : c_(connection), options_(options) {}
 
-Schema inspect_sqlite(Connection& connection, const InspectOptions& options) {
-  ReadSnapshot snapshot(connection);
-  Schema schema;
-  schema.engine = Engine::sqlite;
-  schema.name = "main";
-
-  ResultSet objects = connection.query(
-      "SELECT type, name, tbl_name, sql FROM main.sqlite_master "
-      "WHERE sql IS NOT NULL AND type IN ('table', 'index', 'view', 'trigger')");
-
-  // Virtual tables, and their shadow tables, which their CREATE VIRTUAL
-  // TABLE makes (PRAGMA table_list names them; before SQLite 3.37, tables
-  // named after a virtual table and '_' are taken for its shadows).
-  std::set<std::string> virtual_tables;  // lower-cased
-  for (const Row& r : objects.rows) {
-    if (r.get<std::string>(0) == "table" && starts_with_ci(r.get<std::string>(3), "create virtual table")) {
-      virtual_tables.insert(ascii_lower(r.get<std::string>(1)));
-    }
-  }
-  const std::optional<std::set<std::string>> shadows = sqlite_shadow_tables(connection);
-  auto is_shadow = [&](const std::string& name) {
-    const std::string key = ascii_lower(name);
-    if (shadows) return shadows->contains(key);
-    return std::any_of(virtual_tables.begin(), virtual_tables.end(), [&](const std::string& v) {
-      return key.size() > v.size() + 1 && key.starts_with(v) && key[v.size()] == '_';
+  Schema read() {
+    ReadSnapshot snapshot(c_);
+    schema_.engine = Engine::sqlite;
+    schema_.name = "main";
+    objects_ = c_.query(
+        "SELECT type, name, tbl_name, sql FROM main.sqlite_master "
+        "WHERE sql IS NOT NULL AND type IN ('table', 'index', 'view', 'trigger')");
+    read_objects();
+    read_columns();
+    read_foreign_keys();
+    read_key_indexes();
+    for (auto& [name, facts] : tables_) assemble_table(name, facts, schema_.tables.emplace_back());
+    read_indexes();
+    read_triggers();
+    link_views();
+    sort_by_name(schema_.tables);
+    sort_by_name(schema_.views);
+    sort_by_name(schema_.virtual_tables);
+    std::sort(schema_.triggers.begin(), schema_.triggers.end(), [](const Trigger& a, const Trigger& b) {
+      return std::tie(a.table, a.name) < std::tie(b.table, b.name);
     });
-  };
+    return std::move(schema_);
+  }
 
-  // Tables and views in the model, by lower-cased name; what is left out
+ private:
+  template <class T>
+  static void sort_by_name(std::vector<T>& items) {
+    std::sort(items.begin(), items.end(), [](const T& a, const T& b) { return a.name < b.name; });
+  }
+
+  // Tables, views and virtual tables; what is left out (SQLite's own
+  // tables, shadow tables, excluded and strata tables) is remembered, as it
   // takes its indexes and triggers with it.
-  std::map<std::string, TableFacts> tables;
-  std::map<std::string, std::string> table_names;  // lower-cased -> stored
-  std::set<std::string> left_out;                  // lower-cased
-  for (const Row& r : objects.rows) {
-    const auto type = r.get<std::string>(0);
-    const auto name = r.get<std::string>(1);
-    const auto sql = r.get<std::string>(3);
-    if (type != "table" && type != "view") continue;
-    if (starts_with_ci(name, "sqlite_") || is_shadow(name) || excluded(name, options)) {
-      left_out.insert(ascii_lower(name));
-      continue;
+  void read_objects() {
+    // Shadow tables are made by their virtual table's CREATE VIRTUAL TABLE.
+    // PRAGMA table_list names them; before SQLite 3.37, tables named after
+    // a virtual table and '_' are taken for its shadows.
+    std::set<std::string> virtual_tables;  // lower-cased
+    for (const Row& r : objects_.rows) {
+      if (r.get<std::string>(0) == "table" && starts_with_ci(r.get<std::string>(3), "create virtual table")) {
+        virtual_tables.insert(ascii_lower(r.get<std::string>(1)));
+      }
     }
-    table_names[ascii_lower(name)] = name;
-    if (type == "view") {
-      View& v = schema.views.emplace_back();
-      v.name = name;
-      v.definition = sql;
-    } else if (virtual_tables.contains(ascii_lower(name))) {
-      schema.virtual_tables.push_back(VirtualTable{name, sql});
-    } else {
-      tables[name].sql = sql;
+    const std::optional<std::set<std::string>> shadows = sqlite_shadow_tables(c_);
+    auto is_shadow = [&](const std::string& key) {
+      if (shadows) return shadows->contains(key);
+      return std::any_of(virtual_tables.begin(), virtual_tables.end(), [&](const std::string& v) {
+        return key.size() > v.size() + 1 && key.starts_with(v) && key[v.size()] == '_';
+      });
+    };
+    for (const Row& r : objects_.rows) {
+      const auto type = r.get<std::string>(0);
+      if (type != "table" && type != "view") continue;
+      const auto name = r.get<std::string>(1);
+      const std::string key = ascii_lower(name);
+      if (key.starts_with("sqlite_") || is_shadow(key) || excluded(name, options_)) {
+        left_out_.insert(key);
+        continue;
+      }
+      relations_[key] = name;
+      if (type == "view") {
+        View& v = schema_.views.emplace_back();
+        v.name = name;
+        v.definition = r.get<std::string>(3);
+      } else if (virtual_tables.contains(key)) {
+        schema_.virtual_tables.push_back(VirtualTable{name, r.get<std::string>(3)});
+      } else {
+        tables_[name].sql = r.get<std::string>(3);
+      }
     }
   }
 
-  // Columns. Virtual tables are kept out of the join: their pragmas would
-  // need the module (fts5, rtree, ...) loaded.
-  auto per_table = [&](std::string_view columns, std::string_view pragma, std::string_view order) {
-    return connection.query("SELECT m.name, " + std::string(columns) + " FROM main.sqlite_master m, " +
-                            std::string(pragma) +
-                            " p WHERE m.type = 'table' AND m.sql IS NOT NULL"
-                            " AND m.sql NOT LIKE 'create virtual table%' " +
-                            std::string(order));
-  };
-  for (const Row& r : per_table("p.name, p.type, p.\"notnull\", p.pk, p.hidden", "pragma_table_xinfo(m.name, 'main')",
-                                "ORDER BY m.name, p.cid")
-                          .rows) {
-    auto it = tables.find(r.get<std::string>(0));
-    if (it == tables.end()) continue;
-    const std::int64_t hidden = r.get<std::int64_t>(5);
-    Column c;
-    c.name = r.get<std::string>(1);
-    c.type.raw = r.get<std::optional<std::string>>(2).value_or("");
-    c.type.family = sqlite_type_family(c.type.raw);
-    c.nullable = r.get<std::int64_t>(3) == 0;
-    c.generated = hidden == 2 ? GeneratedKind::virtual_ : hidden == 3 ? GeneratedKind::stored : GeneratedKind::none;
-    if (const std::int64_t pk = r.get<std::int64_t>(4); pk > 0) it->second.key.emplace_back(pk, c.name);
-    it->second.columns.push_back(std::move(c));
+  // `pragma` (a table-valued pragma called with m.name) joined with every
+  // ordinary table. Virtual tables stay out: their pragmas would need the
+  // module (fts5, rtree, ...) loaded.
+  ResultSet per_table(std::string_view columns, std::string_view pragma, std::string_view order) {
+    return c_.query("SELECT m.name, " + std::string(columns) + " FROM main.sqlite_master m, " + std::string(pragma) +
+                    " p WHERE m.type = 'table' AND m.sql IS NOT NULL AND m.sql NOT LIKE 'create virtual table%' " +
+                    std::string(order));
   }
-  for (const Row& r : per_table("p.id, p.\"table\", p.\"from\", p.\"to\", p.on_update, p.on_delete",
-                                "pragma_foreign_key_list(m.name, 'main')", "ORDER BY m.name, p.id, p.seq")
-                          .rows) {
-    auto it = tables.find(r.get<std::string>(0));
-    if (it == tables.end()) continue;
-    PragmaForeignKey& fk = it->second.foreign_keys[r.get<std::int64_t>(1)];
-    fk.table = r.get<std::string>(2);
-    fk.columns.push_back(r.get<std::string>(3));
-    if (auto to = r.get<std::optional<std::string>>(4)) fk.referenced_columns.push_back(*to);
-    fk.on_update = action(r.get<std::string>(5));
-    fk.on_delete = action(r.get<std::string>(6));
+
+  TableFacts* facts(const Row& r) {
+    auto it = tables_.find(r.get<std::string>(0));
+    return it == tables_.end() ? nullptr : &it->second;
   }
-  for (const Row& r : per_table("p.origin", "pragma_index_list(m.name, 'main')", "").rows) {
-    auto it = tables.find(r.get<std::string>(0));
-    if (it != tables.end() && r.get<std::string>(1) == "pk") it->second.has_key_index = true;
+
+  void read_columns() {
+    for (const Row& r : per_table("p.name, p.type, p.\"notnull\", p.pk, p.hidden",
+                                  "pragma_table_xinfo(m.name, 'main')", "ORDER BY m.name, p.cid")
+                            .rows) {
+      TableFacts* f = facts(r);
+      if (f == nullptr) continue;
+      const std::int64_t hidden = r.get<std::int64_t>(5);
+      Column& c = f->columns.emplace_back();
+      c.name = r.get<std::string>(1);
+      c.type.raw = r.get<std::optional<std::string>>(2).value_or("");
+      c.type.family = sqlite_type_family(c.type.raw);
+      c.nullable = r.get<std::int64_t>(3) == 0;
+      c.generated = hidden == 2   ? GeneratedKind::virtual_
+                    : hidden == 3 ? GeneratedKind::stored
+                                  : GeneratedKind::none;
+      if (const std::int64_t pk = r.get<std::int64_t>(4); pk > 0) f->key.emplace_back(pk, c.name);
+    }
   }
-  for (auto& [name, facts] : tables) {
-    Table table;
-    assemble_table(name, facts, table);
-    schema.tables.push_back(std::move(table));
+
+  void read_foreign_keys() {
+    for (const Row& r : per_table("p.id, p.\"table\", p.\"from\", p.\"to\", p.on_update, p.on_delete",
+                                  "pragma_foreign_key_list(m.name, 'main')", "ORDER BY m.name, p.id, p.seq")
+                            .rows) {
+      TableFacts* f = facts(r);
+      if (f == nullptr) continue;
+      PragmaForeignKey& fk = f->foreign_keys[r.get<std::int64_t>(1)];
+      fk.table = r.get<std::string>(2);
+      fk.columns.push_back(r.get<std::string>(3));
+      if (auto to = r.get<std::optional<std::string>>(4)) fk.referenced_columns.push_back(*to);
+      fk.on_update = action(r.get<std::string>(5));
+      fk.on_delete = action(r.get<std::string>(6));
+    }
   }
-  std::map<std::string, Table*> by_name;  // lower-cased
-  for (Table& t : schema.tables) by_name[ascii_lower(t.name)] = &t;
+
+  // Which primary keys have an index of their own (origin "pk"): all but a
+  // rowid alias.
+  void read_key_indexes() {
+    for (const Row& r : per_table("p.origin", "pragma_index_list(m.name, 'main')", "").rows) {
+      TableFacts* f = facts(r);
+      if (f != nullptr && r.get<std::string>(1) == "pk") f->has_key_index = true;
+    }
+  }
 
   // Indexes made by CREATE INDEX (those backing a PRIMARY KEY or UNIQUE
-  // clause have no sql), with their keys.
-  std::map<std::string, std::vector<IndexKeyFacts>> keys;
-  for (const Row& r : connection
-                          .query("SELECT m.name, p.cid, p.name, p.\"desc\" FROM main.sqlite_master m, "
+  // clause have no sql), with their keys, on the tables in the model.
+  void read_indexes() {
+    std::map<std::string, std::vector<IndexKeyFacts>> keys;
+    for (const Row& r : c_.query("SELECT m.name, p.cid, p.name, p.\"desc\" FROM main.sqlite_master m, "
                                  "pragma_index_xinfo(m.name, 'main') p "
-                                 "WHERE m.type = 'index' AND m.sql IS NOT NULL AND p.key = 1 ORDER BY m.name, p.seqno")
-                          .rows) {
-    keys[r.get<std::string>(0)].push_back(IndexKeyFacts{.cid = r.get<std::int64_t>(1),
-                                                        .name = r.get<std::optional<std::string>>(2).value_or(""),
-                                                        .desc = r.get<std::int64_t>(3) != 0});
-  }
-  for (const Row& r : objects.rows) {
-    if (r.get<std::string>(0) != "index") continue;
-    const auto name = r.get<std::string>(1);
-    auto it = by_name.find(ascii_lower(r.get<std::string>(2)));
-    if (starts_with_ci(name, "sqlite_") || it == by_name.end()) continue;
-    it->second->indexes.push_back(assemble_index(name, r.get<std::string>(2), r.get<std::string>(3), keys[name]));
-  }
-  for (Table& t : schema.tables) {
-    std::sort(t.indexes.begin(), t.indexes.end(), [](const Index& a, const Index& b) { return a.name < b.name; });
+                                 "WHERE m.type = 'index' AND m.sql IS NOT NULL AND p.key = 1 "
+                                 "ORDER BY m.name, p.seqno")
+                            .rows) {
+      keys[r.get<std::string>(0)].push_back(IndexKeyFacts{.cid = r.get<std::int64_t>(1),
+                                                          .name = r.get<std::optional<std::string>>(2).value_or(""),
+                                                          .desc = r.get<std::int64_t>(3) != 0});
+    }
+    std::map<std::string, Table*> by_name;  // lower-cased
+    for (Table& t : schema_.tables) by_name[ascii_lower(t.name)] = &t;
+    for (const Row& r : objects_.rows) {
+      if (r.get<std::string>(0) != "index") continue;
+      const auto name = r.get<std::string>(1);
+      const auto table = r.get<std::string>(2);
+      auto it = by_name.find(ascii_lower(table));
+      if (starts_with_ci(name, "sqlite_") || it == by_name.end()) continue;
+      it->second->indexes.push_back(assemble_index(name, table, r.get<std::string>(3), keys[name]));
+    }
+    for (Table& t : schema_.tables) sort_by_name(t.indexes);
   }
 
-  for (const Row& r : objects.rows) {
-    if (r.get<std::string>(0) != "trigger" || left_out.contains(ascii_lower(r.get<std::string>(2)))) continue;
-    Trigger& t = schema.triggers.emplace_back();
-    t.name = r.get<std::string>(1);
-    t.table = r.get<std::string>(2);
-    t.definition = r.get<std::string>(3);
+  void read_triggers() {
+    for (const Row& r : objects_.rows) {
+      if (r.get<std::string>(0) != "trigger" || left_out_.contains(ascii_lower(r.get<std::string>(2)))) continue;
+      Trigger& t = schema_.triggers.emplace_back();
+      t.name = r.get<std::string>(1);
+      t.table = r.get<std::string>(2);
+      t.definition = r.get<std::string>(3);
+    }
   }
 
   // What each view reads: the words of its statement that name a table,
   // view or virtual table in the model (other than itself).
-  for (View& v : schema.views) {
-    for (const std::string& word : sqlite_words(v.definition)) {
-      auto it = table_names.find(word);
-      if (it != table_names.end() && it->second != v.name) v.depends_on.push_back(it->second);
+  void link_views() {
+    for (View& v : schema_.views) {
+      for (const std::string& word : sqlite_words(v.definition)) {
+        auto it = relations_.find(word);
+        if (it != relations_.end() && it->second != v.name) v.depends_on.push_back(it->second);
+      }
+      std::sort(v.depends_on.begin(), v.depends_on.end());
     }
-    std::sort(v.depends_on.begin(), v.depends_on.end());
   }
 
-  std::sort(schema.tables.begin(), schema.tables.end(),
-            [](const Table& a, const Table& b) { return a.name < b.name; });
-  std::sort(schema.views.begin(), schema.views.end(), [](const View& a, const View& b) { return a.name < b.name; });
-  std::sort(schema.triggers.begin(), schema.triggers.end(), [](const Trigger& a, const Trigger& b) {
-    return std::tie(a.table, a.name) < std::tie(b.table, b.name);
-  });
-  std::sort(schema.virtual_tables.begin(), schema.virtual_tables.end(),
-            [](const VirtualTable& a, const VirtualTable& b) { return a.name < b.name; });
-  return schema;
+  Connection& c_;
+  const InspectOptions& options_;
+  Schema schema_;
+  ResultSet objects_;                           // sqlite_master: type, name, tbl_name, sql
+  std::map<std::string, TableFacts> tables_;    // ordinary tables in the model, by name
+  std::map<std::string, std::string> relations_;  // lower-cased -> stored: tables, views, virtual tables
+  std::set<std::string> left_out_;              // lower-cased names of what is not in the model
+};
+
+}  // namespace
+
+Schema inspect_sqlite(Connection& connection, const InspectOptions& options) {
+  return Reader(connection, options).read();
 }
 
 }  // namespace strata::schema::detail

@@ -114,7 +114,25 @@ class InspectTest : public test::EngineTest {
   // Runs `sql` on the test database and inspects it.
   Schema load(const std::string& sql, const InspectOptions& options = {}) {
     run(*c_, sql);
-    return inspect(*c_, options);
+    Schema s = inspect(*c_, options);
+    if (on_sqlite()) check_defaults(s);
+    return s;
+  }
+  // SQLite: every default the reader took from the CREATE text is the one
+  // PRAGMA table_xinfo reports, but for the outer parentheses the pragma
+  // drops.
+  void check_defaults(const Schema& s) {
+    for (const Table& t : s.tables) {
+      for (const Column& c : t.columns) {
+        auto pragma = c_->fetch_value<std::optional<std::string>>(
+            "SELECT dflt_value FROM pragma_table_xinfo($1) WHERE name = $2", {Value(t.name), Value(c.name)});
+        std::optional<std::string> ours = c.default_value;
+        if (ours && ours->size() >= 2 && ours->front() == '(' && ours->back() == ')') {
+          ours = ours->substr(1, ours->size() - 2);
+        }
+        EXPECT_EQ(ours, pragma) << t.name << "." << c.name;
+      }
+    }
   }
   const Table& table(const Schema& s, std::string_view name) {
     const Table* t = s.find_table(name);
