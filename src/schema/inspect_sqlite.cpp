@@ -520,11 +520,6 @@ void assemble_table(const std::string& name, TableFacts& facts, Table& table) {
     table.foreign_keys.push_back(std::move(fk));
   }
 
-  std::sort(table.foreign_keys.begin(), table.foreign_keys.end(),
-            [](const ForeignKey& a, const ForeignKey& b) {
-              return std::tie(a.name, a.columns, a.referenced_table, a.referenced_columns) <
-                     std::tie(b.name, b.columns, b.referenced_table, b.referenced_columns);
-            });
   std::sort(table.uniques.begin(), table.uniques.end(), [](const UniqueConstraint& a, const UniqueConstraint& b) {
     return std::tie(a.name, a.columns) < std::tie(b.name, b.columns);
   });
@@ -583,6 +578,7 @@ class Reader {
     read_foreign_keys();
     read_key_indexes();
     for (auto& [name, facts] : tables_) assemble_table(name, facts, schema_.tables.emplace_back());
+    spell_references();
     read_indexes();
     read_triggers();
     link_views();
@@ -697,6 +693,27 @@ class Reader {
     for (const Row& r : per_table("p.origin", "pragma_index_list(m.name, 'main')", "").rows) {
       TableFacts* f = facts(r);
       if (f != nullptr && r.get<std::string>(1) == "pk") f->has_key_index = true;
+    }
+  }
+
+  // A foreign key names its table and columns as its clause wrote them;
+  // where that table is in the model, its own spelling is used instead, as
+  // everywhere else (SQLite matches names case-insensitively). Then the
+  // keys are put in their order.
+  void spell_references() {
+    std::map<std::string, const Table*> by_name;  // lower-cased
+    for (const Table& t : schema_.tables) by_name[ascii_lower(t.name)] = &t;
+    for (Table& t : schema_.tables) {
+      for (ForeignKey& fk : t.foreign_keys) {
+        auto it = by_name.find(ascii_lower(fk.referenced_table));
+        if (it == by_name.end()) continue;
+        fk.referenced_table = it->second->name;
+        for (std::string& column : fk.referenced_columns) column = stored_column(*it->second, column);
+      }
+      std::sort(t.foreign_keys.begin(), t.foreign_keys.end(), [](const ForeignKey& a, const ForeignKey& b) {
+        return std::tie(a.name, a.columns, a.referenced_table, a.referenced_columns) <
+               std::tie(b.name, b.columns, b.referenced_table, b.referenced_columns);
+      });
     }
   }
 

@@ -740,7 +740,8 @@ TEST_P(InspectSqliteTest, QuotingStylesAndCase) {
   Schema s = load(R"(
 CREATE TABLE [my table] (`a``b` INTEGER, [c d] TEXT, "E" TEXT, CONSTRAINT [u 1] UNIQUE ([C D], e),
   CONSTRAINT "ch""k" CHECK ("E" <> 'x'));
-CREATE TABLE 'single' (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES [my table] (`a``b`));
+CREATE TABLE 'single' (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES [my table] (`a``b`),
+  "Other" INTEGER REFERENCES [MY TABLE] ([C D]));
 CREATE INDEX `idx` ON [my table] ([c d] DESC);)");
   const Table& t = table(s, "my table");
   EXPECT_EQ(names(t.columns), (std::vector<std::string>{"a`b", "c d", "E"}));
@@ -754,9 +755,13 @@ CREATE INDEX `idx` ON [my table] ([c d] DESC);)");
   EXPECT_EQ(t.indexes[0].keys[0].column, "c d");
   EXPECT_EQ(t.indexes[0].keys[0].order, SortOrder::desc);
   const Table& single = table(s, "single");
-  ASSERT_EQ(single.foreign_keys.size(), 1u);
-  EXPECT_EQ(single.foreign_keys[0].referenced_table, "my table");
-  EXPECT_EQ(single.foreign_keys[0].referenced_columns, (std::vector<std::string>{"a`b"}));
+  EXPECT_EQ(names(single.columns), (std::vector<std::string>{"id", "ref", "Other"}));
+  ASSERT_EQ(single.foreign_keys.size(), 2u);
+  EXPECT_EQ(single.foreign_keys[0].columns, (std::vector<std::string>{"Other"}));
+  EXPECT_EQ(single.foreign_keys[0].referenced_table, "my table") << "the referenced table's own spelling";
+  EXPECT_EQ(single.foreign_keys[0].referenced_columns, (std::vector<std::string>{"c d"}));
+  EXPECT_EQ(single.foreign_keys[1].referenced_table, "my table");
+  EXPECT_EQ(single.foreign_keys[1].referenced_columns, (std::vector<std::string>{"a`b"}));
 }
 
 TEST_P(InspectSqliteTest, CommentsAndOddSpacingInTheCreateText) {
