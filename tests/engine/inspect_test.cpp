@@ -819,6 +819,104 @@ ALTER TABLE t ADD COLUMN added TEXT NOT NULL DEFAULT 'z' CHECK (added <> '');)")
   EXPECT_EQ(t.find_column("added")->default_value, "'z'");
 }
 
+std::string quoted(const std::string& name) { return Connection::quote_identifier(name); }
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + quoted(n);
+  return out;
+}
+
+// The model written back as SQL, by a renderer that knows nothing of how the
+// original was spelled: if the reader misread a clause, the database built
+// from this inspects differently.
+std::string render_sql(const Schema& s) {
+  std::string sql;
+  for (const Table& t : s.tables) {
+    std::vector<std::string> items;
+    const bool inline_key = t.primary_key && t.primary_key->autoincrement;
+    for (const Column& c : t.columns) {
+      std::string item = quoted(c.name) + (c.type.raw.empty() ? "" : " " + c.type.raw);
+      if (inline_key && c.name == t.primary_key->columns[0]) item += " PRIMARY KEY AUTOINCREMENT";
+      if (!c.collation.empty()) item += " COLLATE " + quoted(c.collation);
+      if (c.default_value) item += " DEFAULT " + *c.default_value;
+      if (!c.nullable) item += " NOT NULL";
+      if (c.generated != GeneratedKind::none) {
+        item += " AS (" + c.generated_expression + ")" + (c.generated == GeneratedKind::stored ? " STORED" : "");
+      }
+      items.push_back(item);
+    }
+    auto named = [](const std::string& n) { return n.empty() ? std::string() : "CONSTRAINT " + quoted(n) + " "; };
+    if (t.primary_key && !inline_key) {
+      items.push_back(named(t.primary_key->name) + "PRIMARY KEY (" + quoted_list(t.primary_key->columns) + ")");
+    }
+    for (const auto& u : t.uniques) items.push_back(named(u.name) + "UNIQUE (" + quoted_list(u.columns) + ")");
+    for (const auto& c : t.checks) items.push_back(named(c.name) + "CHECK (" + c.expression + ")");
+    for (const auto& fk : t.foreign_keys) {
+      std::string item = named(fk.name) + "FOREIGN KEY (" + quoted_list(fk.columns) + ") REFERENCES " +
+                         quoted(fk.referenced_table);
+      if (!fk.referenced_columns.empty()) item += " (" + quoted_list(fk.referenced_columns) + ")";
+      item += std::string(" ON DELETE ") + to_sql(fk.on_delete) + " ON UPDATE " + to_sql(fk.on_update);
+      if (fk.deferrable) item += fk.initially_deferred ? " DEFERRABLE INITIALLY DEFERRED" : " DEFERRABLE";
+      items.push_back(item);
+    }
+    sql += "CREATE TABLE " + quoted(t.name) + " (";
+    for (std::size_t i = 0; i < items.size(); ++i) sql += (i ? ",\n  " : "\n  ") + items[i];
+    sql += "\n)";
+    if (t.without_rowid) sql += " WITHOUT ROWID";
+    if (t.strict) sql += t.without_rowid ? ", STRICT" : " STRICT";
+    sql += ";\n";
+    for (const auto& i : t.indexes) {
+      sql += std::string(i.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") + quoted(i.name) + " ON " +
+             quoted(i.table) + " (";
+      for (std::size_t k = 0; k < i.keys.size(); ++k) {
+        const auto& key = i.keys[k];
+        sql += (k ? ", " : "") + (key.column.empty() ? key.expression : quoted(key.column));
+        if (!key.collation.empty()) sql += " COLLATE " + quoted(key.collation);
+        if (key.order == SortOrder::desc) sql += " DESC";
+      }
+      sql += ")" + (i.predicate ? " WHERE " + *i.predicate : std::string()) + ";\n";
+    }
+  }
+  for (const auto& v : s.views) sql += v.definition + ";\n";
+  for (const auto& t : s.triggers) sql += t.definition + ";\n";
+  for (const auto& v : s.virtual_tables) sql += v.definition + ";\n";
+  return sql;
+}
+
+TEST_P(InspectSqliteTest, RebuiltFromTheModelReadsTheSame) {
+  Schema original = load(R"(
+CREATE TABLE p (id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT COLLATE NOCASE UNIQUE NOT NULL DEFAULT 'a,b',
+  a INT, b INT CHECK (b > a) CHECK(b<100), UNIQUE (a, b) CONSTRAINT named_check CHECK (a IS NOT NULL OR b IS NULL));
+CREATE TABLE [c hild] (
+  "k 1" TEXT, k2 INTEGER DEFAULT (abs(-3)), g TEXT GENERATED ALWAYS AS (upper("k 1")) STORED, v INT AS (k2 * 2),
+  p_id INTEGER CONSTRAINT to_p REFERENCES p ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+  code TEXT REFERENCES p (code) ON UPDATE CASCADE,
+  CONSTRAINT c_key PRIMARY KEY (k2, "k 1"),
+  FOREIGN KEY (p_id, code) REFERENCES p (id, code) DEFERRABLE
+) WITHOUT ROWID, STRICT;
+CREATE TABLE plain (x, y DEFAULT -1.5e3, z BLOB DEFAULT x'0f', w DEFAULT CURRENT_DATE);
+CREATE INDEX c_expr ON [c hild] (lower("k 1") COLLATE RTRIM DESC, k2 + 1, code) WHERE k2 > 0 AND "k 1" <> 'x';
+CREATE UNIQUE INDEX p_ab ON p (a DESC, b COLLATE NOCASE);
+CREATE VIEW pv AS SELECT * FROM p;
+CREATE TRIGGER pt AFTER DELETE ON p BEGIN DELETE FROM plain WHERE x = OLD.id; END;)");
+  ASSERT_EQ(original.tables.size(), 3u) << render(original);
+  const Table& p = table(original, "p");
+  EXPECT_EQ(p.checks.size(), 3u) << render(original);
+  EXPECT_EQ(p.uniques.size(), 2u) << render(original);
+  const Table& child = table(original, "c hild");
+  EXPECT_EQ(child.foreign_keys.size(), 3u) << render(original);
+  EXPECT_EQ(child.find_column("k2")->default_value, "(abs(-3))");
+  EXPECT_EQ(child.indexes.at(0).keys.at(0).collation, "RTRIM");
+  EXPECT_EQ(table(original, "plain").find_column("y")->default_value, "-1.5e3");
+  const std::string sql = render_sql(original);
+  test::TestDatabase fresh(engine());
+  auto f = fresh.connect();
+  run(*f, sql);
+  EXPECT_SAME_SCHEMA(inspect(*f), original);
+  SCOPED_TRACE(sql);
+}
+
 // PRAGMA-based reading does not splice names into SQL; a temp table of the
 // same name does not shadow the main one.
 TEST_P(InspectSqliteTest, TempTablesDoNotShadowMainOnes) {
