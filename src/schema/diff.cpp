@@ -81,7 +81,11 @@ std::string Diff::sql() const {
 
 namespace detail {
 
-std::string quote(std::string_view name) { return Connection::quote_identifier(name); }
+std::string quote(std::string_view name) {
+  // An empty name (a malformed model) renders as "", which the engine
+  // refuses, rather than throwing: diff() is pure and total.
+  return name.empty() ? std::string("\"\"") : Connection::quote_identifier(name);
+}
 
 std::string literal(std::string_view text) {
   std::string out = "'";
