@@ -165,6 +165,12 @@ void diff_column(Context& ctx, const Table& table, const Column& a, const Column
   if (b.default_value && (default_changed || drop_default)) c.statements.push_back(col + " SET DEFAULT " + *b.default_value);
   if (default_changed) detail.push_back("default " + a.default_value.value_or("(none)") + " -> " + b.default_value.value_or("(none)"));
   if (a.nullable != b.nullable) {
+    // As the SQLite rebuild does with COALESCE: rows holding NULL take the
+    // new default, rather than failing SET NOT NULL.
+    if (!b.nullable && b.default_value && b.identity == IdentityKind::none) {
+      c.statements.push_back("UPDATE " + quote(table.name) + " SET " + quote(b.name) + " = " + *b.default_value +
+                             " WHERE " + quote(b.name) + " IS NULL");
+    }
     c.statements.push_back(col + (b.nullable ? " DROP NOT NULL" : " SET NOT NULL"));
     detail.emplace_back(b.nullable ? "NOT NULL dropped" : "NOT NULL added");
   }

@@ -590,6 +590,7 @@ TEST(DiffPostgres, AlterColumn) {
             (std::vector<std::string>{
                 "ALTER TABLE \"users\" ALTER COLUMN \"name\" TYPE character varying(40) USING \"name\"::character varying(40)",
                 "ALTER TABLE \"users\" ALTER COLUMN \"name\" SET DEFAULT 'anon'::character varying",
+                "UPDATE \"users\" SET \"name\" = 'anon'::character varying WHERE \"name\" IS NULL",
                 "ALTER TABLE \"users\" ALTER COLUMN \"name\" SET NOT NULL"}));
   EXPECT_TRUE(d.changes[1].destructive);
   EXPECT_EQ(d.changes[1].detail, "type text -> character varying(40), default (none) -> 'anon'::character varying, NOT NULL added");
