@@ -227,6 +227,36 @@ TEST_P(DiffApplyTest, RenamedPrimaryKeyKeepsItsForeignKeys) {
   }
 }
 
+TEST_P(DiffApplyTest, AddsAndDropsColumnsInPlace) {
+  Schema empty;
+  empty.engine = engine();
+  auto c = db().connect();
+  const Schema a = base();
+  apply(*c, diff(empty, a));
+  c->execute("INSERT INTO users (id, email, name) VALUES (1, 'a@x', 'n')");
+  c->execute("INSERT INTO orders (id, user_id, total) VALUES (1, 1, 150)");
+  Schema b = a;
+  Table& orders = b.tables[0];
+  orders.columns.push_back(col("note", pg() ? "text" : "TEXT", false, "'x'"));
+  orders.columns.push_back(col("approver_id", pg() ? "bigint" : "INTEGER"));
+  ForeignKey fk;
+  fk.name = pg() ? "orders_approver_id_fkey" : "";
+  fk.columns = {"approver_id"};
+  fk.referenced_table = "users";
+  fk.referenced_columns = {"id"};
+  orders.foreign_keys.push_back(fk);
+  b.tables[1].columns.pop_back();  // users.name
+  const Diff d = diff(a, b);
+  for (const Change& ch : d.changes) EXPECT_NE(ch.kind, ChangeKind::rebuild_table) << d.sql();
+  EXPECT_FALSE(d.foreign_keys_off);
+  apply(*c, d);
+  EXPECT_EQ(c->fetch_value<std::string>("SELECT note FROM orders WHERE id = 1"), "x");
+  EXPECT_THROW(c->execute("UPDATE orders SET approver_id = 99"), Error);
+  c->execute("UPDATE orders SET approver_id = 1");
+  EXPECT_THROW(c->execute("SELECT name FROM users"), Error);
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM big_orders"), 1);
+}
+
 STRATA_INSTANTIATE_ENGINES(DiffApplyTest);
 
 }  // namespace
