@@ -271,7 +271,7 @@ const T* find_by_name(const std::vector<T>& items, std::string_view name) {
 void diff_indexes(Context& ctx) {
   const Engine engine = ctx.to.engine;
   for (const Table& ft : ctx.from.tables) {
-    const Table* tt = ctx.to.find_table(ft.name);
+    const Table* tt = ctx.to_table(ft.name);
     if (tt == nullptr || ctx.rebuilt_tables.count(ft.name) || ctx.skipped_tables.count(ft.name)) continue;
     for (const Index& fi : ft.indexes) {
       const Index* ti = find_by_name(tt->indexes, fi.name);
@@ -283,7 +283,7 @@ void diff_indexes(Context& ctx) {
   }
   for (const Table& tt : ctx.to.tables) {
     if (ctx.rebuilt_tables.count(tt.name) || ctx.skipped_tables.count(tt.name)) continue;
-    const Table* ft = ctx.from.find_table(tt.name);
+    const Table* ft = ctx.from_table(tt.name);
     for (const Index& ti : tt.indexes) {
       const Index* fi = ft == nullptr ? nullptr : find_by_name(ft->indexes, ti.name);
       if (fi != nullptr && *fi == ti) continue;
@@ -301,7 +301,7 @@ void diff_views(Context& ctx) {
   // table, and (transitively) those reading a view dropped for any reason.
   std::set<std::string> dropped;  // from-side views dropped
   for (const View& fv : ctx.from.views) {
-    const View* tv = ctx.to.find_view(fv.name);
+    const View* tv = ctx.to_view(fv.name);
     if (tv == nullptr || !(*tv == fv)) dropped.insert(fv.name);
     for (const std::string& dep : fv.depends_on) {
       if (ctx.affected_tables.count(dep)) dropped.insert(fv.name);
@@ -325,7 +325,7 @@ void diff_views(Context& ctx) {
   for (std::size_t i = from_order.size(); i-- > 0;) {
     const View& fv = *from_order[i];
     if (!dropped.count(fv.name)) continue;
-    const View* tv = ctx.to.find_view(fv.name);
+    const View* tv = ctx.to_view(fv.name);
     Change c = make_change(ChangeKind::drop_view, std::string(fv.materialized ? "materialized view " : "view ") + fv.name, {},
              {drop_view_sql(fv, engine)});
     if (tv == nullptr) {
@@ -340,7 +340,7 @@ void diff_views(Context& ctx) {
   const std::vector<const View*> to_order = views_in_order(ctx.to.views);
   for (std::size_t i = 0; i < to_order.size(); ++i) {
     const View& tv = *to_order[i];
-    const View* fv = ctx.from.find_view(tv.name);
+    const View* fv = ctx.from_view(tv.name);
     if (fv != nullptr && !dropped.count(tv.name)) {
       // Kept: only its materialized view indexes may differ.
       for (const Index& fi : fv->indexes) {
@@ -371,7 +371,7 @@ void diff_views(Context& ctx) {
   }
   // Views created above (new or again) lose their triggers when dropped.
   for (const View& tv : ctx.to.views) {
-    if (ctx.from.find_view(tv.name) != nullptr && dropped.count(tv.name)) ctx.affected_tables.insert(tv.name);
+    if (ctx.from_view(tv.name) != nullptr && dropped.count(tv.name)) ctx.affected_tables.insert(tv.name);
   }
 }
 
@@ -388,8 +388,8 @@ void diff_triggers(Context& ctx) {
   const Engine engine = ctx.to.engine;
   // Gone with their table or view, or recreated with it.
   auto dropped_with_owner = [&](const Trigger& t) {
-    const bool gone = ctx.to.find_table(t.table) == nullptr && ctx.to.find_view(t.table) == nullptr;
-    const bool view_recreated = ctx.from.find_view(t.table) != nullptr && ctx.affected_tables.count(t.table);
+    const bool gone = ctx.to_table(t.table) == nullptr && ctx.to_view(t.table) == nullptr;
+    const bool view_recreated = ctx.from_view(t.table) != nullptr && ctx.affected_tables.count(t.table);
     return gone || ctx.rebuilt_tables.count(t.table) || view_recreated;
   };
   // SQLite: a trigger on another table whose body names a rebuilt table
@@ -447,21 +447,34 @@ void diff_virtual_tables(Context& ctx) {
 
 }  // namespace
 
+// With many candidates a note for each would bury the script: beyond three,
+// only those that look alike (same column names; same type) are named.
 std::vector<std::string> table_rename_notes(const Context& ctx, const Table& created) {
-  std::vector<std::string> notes;
+  std::vector<const Table*> gone;
   for (const Table& f : ctx.from.tables) {
-    if (ctx.to.find_table(f.name) == nullptr) {
-      notes.push_back("strata: possible rename " + f.name + " -> " + created.name);
-    }
+    if (ctx.to_table(f.name) == nullptr) gone.push_back(&f);
+  }
+  auto same_columns = [&](const Table& f) {
+    if (f.columns.size() != created.columns.size()) return false;
+    return std::all_of(f.columns.begin(), f.columns.end(),
+                       [&](const Column& c) { return created.find_column(c.name) != nullptr; });
+  };
+  std::vector<std::string> notes;
+  for (const Table* f : gone) {
+    if (gone.size() <= 3 || same_columns(*f)) notes.push_back("strata: possible rename " + f->name + " -> " + created.name);
   }
   return notes;
 }
 
 std::vector<std::string> column_rename_notes(const Table& from, const Table& to, const Column& added) {
-  std::vector<std::string> notes;
+  std::vector<const Column*> gone;
   for (const Column& c : from.columns) {
-    if (to.find_column(c.name) == nullptr) {
-      notes.push_back("strata: possible rename " + from.name + "." + c.name + " -> " + to.name + "." + added.name);
+    if (to.find_column(c.name) == nullptr) gone.push_back(&c);
+  }
+  std::vector<std::string> notes;
+  for (const Column* c : gone) {
+    if (gone.size() <= 3 || c->type == added.type) {
+      notes.push_back("strata: possible rename " + from.name + "." + c->name + " -> " + to.name + "." + added.name);
     }
   }
   return notes;

@@ -29,7 +29,7 @@ std::string alter_table(const std::string& table) { return "ALTER TABLE " + quot
 // A referenced table as SQL: a table of either side is quoted; anything else
 // came qualified and quoted from PostgreSQL ("other_schema.t").
 std::string table_ref(const Context& ctx, const std::string& name) {
-  if (ctx.to.find_table(name) != nullptr || ctx.from.find_table(name) != nullptr) return quote(name);
+  if (ctx.to_table(name) != nullptr || ctx.from_table(name) != nullptr) return quote(name);
   return name;
 }
 
@@ -199,7 +199,7 @@ void diff_column(Context& ctx, const Table& table, const Column& a, const Column
 std::set<std::string> tables_losing_keys(const Context& ctx) {
   std::set<std::string> out;
   for (const Table& f : ctx.from.tables) {
-    const Table* t = ctx.to.find_table(f.name);
+    const Table* t = ctx.to_table(f.name);
     if (t == nullptr) continue;
     if (f.primary_key && (!t->primary_key || without_comment(*f.primary_key) != without_comment(*t->primary_key))) {
       out.insert(f.name);
@@ -317,7 +317,7 @@ void diff_sequences(Context& ctx) {
           owned_by[t.name.size()] != '.') {
         continue;
       }
-      const Table* kept = ctx.to.find_table(t.name);
+      const Table* kept = ctx.to_table(t.name);
       const std::string column = owned_by.substr(t.name.size() + 1);
       if (t.find_column(column) != nullptr && (kept == nullptr || kept->find_column(column) == nullptr)) return true;
     }
@@ -554,22 +554,22 @@ void diff_postgres_objects(Context& ctx) {
 
 void diff_tables_postgres(Context& ctx) {
   for (const Table& ft : ctx.from.tables) {
-    if (ctx.to.find_table(ft.name) != nullptr) continue;
+    if (ctx.to_table(ft.name) != nullptr) continue;
     Change c = make_change(ChangeKind::drop_table, "table " + ft.name, {}, {"DROP TABLE " + quote(ft.name)});
     c.destructive = true;
     ctx.add(Phase::drop_table, ft.name, std::move(c));
     // A foreign key between two dropped tables would make the first DROP
     // fail: drop it beforehand (those on kept tables are dropped as changes).
     for (const ForeignKey& fk : ft.foreign_keys) {
-      if (fk.referenced_table != ft.name && ctx.from.find_table(fk.referenced_table) != nullptr &&
-          ctx.to.find_table(fk.referenced_table) == nullptr) {
+      if (fk.referenced_table != ft.name && ctx.from_table(fk.referenced_table) != nullptr &&
+          ctx.to_table(fk.referenced_table) == nullptr) {
         drop_constraint(ctx, Phase::drop_foreign_key, ft.name, fk.name, "foreign key", "its tables are dropped");
       }
     }
   }
   const std::set<std::string> losing_keys = tables_losing_keys(ctx);
   for (const Table& tt : ctx.to.tables) {
-    const Table* ft = ctx.from.find_table(tt.name);
+    const Table* ft = ctx.from_table(tt.name);
     if (ft != nullptr) {
       diff_table(ctx, *ft, tt, losing_keys);
       continue;
@@ -603,7 +603,7 @@ void comment(Context& ctx, const std::string& recreated_key, const std::optional
 
 void diff_comments_postgres(Context& ctx) {
   for (const Table& t : ctx.to.tables) {
-    const Table* f = ctx.from.find_table(t.name);
+    const Table* f = ctx.from_table(t.name);
     const bool table_new = f == nullptr;
     const std::string qt = quote(t.name);
     comment(ctx, "table " + t.name, f ? &f->comment : nullptr, t.comment, "TABLE " + qt, "table " + t.name);
@@ -639,7 +639,7 @@ void diff_comments_postgres(Context& ctx) {
     }
   }
   for (const View& v : ctx.to.views) {
-    const View* f = ctx.from.find_view(v.name);
+    const View* f = ctx.from_view(v.name);
     comment(ctx, "view " + v.name, f ? &f->comment : nullptr, v.comment,
             std::string(v.materialized ? "MATERIALIZED VIEW " : "VIEW ") + quote(v.name), "view " + v.name);
     for (const Index& i : v.indexes) {

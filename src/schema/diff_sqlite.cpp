@@ -278,7 +278,7 @@ void diff_table(Context& ctx, const Table& from, const Table& to) {
 
 void diff_tables_sqlite(Context& ctx) {
   for (const Table& ft : ctx.from.tables) {
-    if (ctx.to.find_table(ft.name) != nullptr) continue;
+    if (ctx.to_table(ft.name) != nullptr) continue;
     // Dropping a table another one references runs its ON DELETE actions
     // (or fails) while foreign keys are on.
     for (const Table& other : ctx.from.tables) {
@@ -292,7 +292,7 @@ void diff_tables_sqlite(Context& ctx) {
     ctx.add(Phase::drop_table, ft.name, std::move(c));
   }
   for (const Table& tt : ctx.to.tables) {
-    const Table* ft = ctx.from.find_table(tt.name);
+    const Table* ft = ctx.from_table(tt.name);
     if (ft != nullptr) {
       diff_table(ctx, *ft, tt);
       continue;
