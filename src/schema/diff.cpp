@@ -306,6 +306,14 @@ void diff_views(Context& ctx) {
     for (const std::string& dep : fv.depends_on) {
       if (ctx.affected_tables.count(dep)) dropped.insert(fv.name);
     }
+    // SQLite's depends_on is read from the statement's words; a view that
+    // names an affected table anywhere is recreated too, since a view left
+    // broken makes the rebuild's final RENAME fail.
+    if (engine == Engine::sqlite) {
+      for (const std::string& t : ctx.affected_tables) {
+        if (mentions(fv.definition, t)) dropped.insert(fv.name);
+      }
+    }
   }
   const std::vector<const View*> from_order = views_in_order(ctx.from.views);
   for (bool grew = true; grew;) {

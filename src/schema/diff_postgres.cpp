@@ -589,14 +589,20 @@ void diff_tables_postgres(Context& ctx) {
 
 namespace {
 
-void comment(Context& ctx, const std::string& recreated_key, const std::optional<std::string>* before,
-             const std::optional<std::string>& after, const std::string& target, const std::string& object) {
+// COMMENT ON, when the comment differs from the one the object had (none
+// when it is new or created again). The names are built only then: most
+// objects have no comment on either side.
+template <class Key, class Target, class Object>
+void comment(Context& ctx, const std::optional<std::string>* before, const std::optional<std::string>& after,
+             Key key, Target target_of, Object object_of) {
+  if (!after && (before == nullptr || !*before)) return;
+  const std::string recreated_key = key();
   const bool fresh = before == nullptr || ctx.recreated.count(recreated_key);
   const std::optional<std::string> old = fresh ? std::nullopt : *before;
   if (old == after) return;
   ctx.add(Phase::set_comment, recreated_key,
-          make_change(ChangeKind::set_comment, object, after ? "set" : "removed",
-                 {"COMMENT ON " + target + " IS " + (after ? literal(*after) : std::string("NULL"))}));
+          make_change(ChangeKind::set_comment, object_of(), after ? "set" : "removed",
+                      {"COMMENT ON " + target_of() + " IS " + (after ? literal(*after) : std::string("NULL"))}));
 }
 
 }  // namespace
@@ -606,16 +612,17 @@ void diff_comments_postgres(Context& ctx) {
     const Table* f = ctx.from_table(t.name);
     const bool table_new = f == nullptr;
     const std::string qt = quote(t.name);
-    comment(ctx, "table " + t.name, f ? &f->comment : nullptr, t.comment, "TABLE " + qt, "table " + t.name);
+    comment(ctx, f ? &f->comment : nullptr, t.comment, [&] { return std::string("table " + t.name); },
+            [&] { return std::string("TABLE " + qt); }, [&] { return std::string("table " + t.name); });
     for (const Column& c : t.columns) {
       const Column* fc = table_new ? nullptr : f->find_column(c.name);
-      comment(ctx, "column " + t.name + "\x1f" + c.name, fc ? &fc->comment : nullptr, c.comment,
-              "COLUMN " + qt + "." + quote(c.name), "column " + t.name + "." + c.name);
+      comment(ctx, fc ? &fc->comment : nullptr, c.comment, [&] { return std::string("column " + t.name + "\x1f" + c.name); },
+            [&] { return std::string("COLUMN " + qt + "." + quote(c.name)); }, [&] { return std::string("column " + t.name + "." + c.name); });
     }
     auto constraint = [&](const std::string& name, const std::optional<std::string>* before,
                           const std::optional<std::string>& after) {
-      comment(ctx, "constraint " + t.name + "\x1f" + name, table_new ? nullptr : before, after,
-              "CONSTRAINT " + quote(name) + " ON " + qt, "constraint " + name + " on " + t.name);
+      comment(ctx, table_new ? nullptr : before, after, [&] { return std::string("constraint " + t.name + "\x1f" + name); },
+            [&] { return std::string("CONSTRAINT " + quote(name) + " ON " + qt); }, [&] { return std::string("constraint " + name + " on " + t.name); });
     };
     if (t.primary_key) {
       const bool same = f && f->primary_key && f->primary_key->name == t.primary_key->name;
@@ -635,16 +642,18 @@ void diff_comments_postgres(Context& ctx) {
     }
     for (const Index& i : t.indexes) {
       const Index* o = f ? find_by_name(f->indexes, i.name) : nullptr;
-      comment(ctx, "index " + i.name, o ? &o->comment : nullptr, i.comment, "INDEX " + quote(i.name), "index " + i.name);
+      comment(ctx, o ? &o->comment : nullptr, i.comment, [&] { return std::string("index " + i.name); },
+            [&] { return std::string("INDEX " + quote(i.name)); }, [&] { return std::string("index " + i.name); });
     }
   }
   for (const View& v : ctx.to.views) {
     const View* f = ctx.from_view(v.name);
-    comment(ctx, "view " + v.name, f ? &f->comment : nullptr, v.comment,
-            std::string(v.materialized ? "MATERIALIZED VIEW " : "VIEW ") + quote(v.name), "view " + v.name);
+    comment(ctx, f ? &f->comment : nullptr, v.comment, [&] { return std::string("view " + v.name); },
+            [&] { return std::string(std::string(v.materialized ? "MATERIALIZED VIEW " : "VIEW ") + quote(v.name)); }, [&] { return std::string("view " + v.name); });
     for (const Index& i : v.indexes) {
       const Index* o = f ? find_by_name(f->indexes, i.name) : nullptr;
-      comment(ctx, "index " + i.name, o ? &o->comment : nullptr, i.comment, "INDEX " + quote(i.name), "index " + i.name);
+      comment(ctx, o ? &o->comment : nullptr, i.comment, [&] { return std::string("index " + i.name); },
+            [&] { return std::string("INDEX " + quote(i.name)); }, [&] { return std::string("index " + i.name); });
     }
   }
   for (const Trigger& t : ctx.to.triggers) {
@@ -652,32 +661,33 @@ void diff_comments_postgres(Context& ctx) {
     for (const Trigger& o : ctx.from.triggers) {
       if (o.table == t.table && o.name == t.name) f = &o;
     }
-    comment(ctx, "trigger " + t.table + "\x1f" + t.name, f ? &f->comment : nullptr, t.comment,
-            "TRIGGER " + quote(t.name) + " ON " + quote(t.table), "trigger " + t.name + " on " + t.table);
+    comment(ctx, f ? &f->comment : nullptr, t.comment, [&] { return std::string("trigger " + t.table + "\x1f" + t.name); },
+            [&] { return std::string("TRIGGER " + quote(t.name) + " ON " + quote(t.table)); }, [&] { return std::string("trigger " + t.name + " on " + t.table); });
   }
   for (const Sequence& s : ctx.to.sequences) {
     const Sequence* f = find_by_name(ctx.from.sequences, s.name);
-    comment(ctx, "sequence " + s.name, f ? &f->comment : nullptr, s.comment, "SEQUENCE " + quote(s.name),
-            "sequence " + s.name);
+    comment(ctx, f ? &f->comment : nullptr, s.comment, [&] { return std::string("sequence " + s.name); },
+            [&] { return std::string("SEQUENCE " + quote(s.name)); }, [&] { return std::string("sequence " + s.name); });
   }
   for (const Enum& e : ctx.to.enums) {
     const Enum* f = find_by_name(ctx.from.enums, e.name);
-    comment(ctx, "type " + e.name, f ? &f->comment : nullptr, e.comment, "TYPE " + quote(e.name), "enum " + e.name);
+    comment(ctx, f ? &f->comment : nullptr, e.comment, [&] { return std::string("type " + e.name); },
+            [&] { return std::string("TYPE " + quote(e.name)); }, [&] { return std::string("enum " + e.name); });
   }
   for (const Domain& d : ctx.to.domains) {
     const Domain* f = find_by_name(ctx.from.domains, d.name);
-    comment(ctx, "domain " + d.name, f ? &f->comment : nullptr, d.comment, "DOMAIN " + quote(d.name), "domain " + d.name);
+    comment(ctx, f ? &f->comment : nullptr, d.comment, [&] { return std::string("domain " + d.name); },
+            [&] { return std::string("DOMAIN " + quote(d.name)); }, [&] { return std::string("domain " + d.name); });
     for (const CheckConstraint& k : d.checks) {
       const CheckConstraint* o = f ? find_by_name(f->checks, k.name) : nullptr;
-      comment(ctx, "domain constraint " + d.name + "\x1f" + k.name, o ? &o->comment : nullptr, k.comment,
-              "CONSTRAINT " + quote(k.name) + " ON DOMAIN " + quote(d.name), "constraint " + k.name + " on domain " + d.name);
+      comment(ctx, o ? &o->comment : nullptr, k.comment, [&] { return std::string("domain constraint " + d.name + "\x1f" + k.name); },
+            [&] { return std::string("CONSTRAINT " + quote(k.name) + " ON DOMAIN " + quote(d.name)); }, [&] { return std::string("constraint " + k.name + " on domain " + d.name); });
     }
   }
   for (const Function& fn : ctx.to.functions) {
     const Function* f = find_function(ctx.from.functions, fn);
-    comment(ctx, "function " + function_key(fn), f ? &f->comment : nullptr, fn.comment,
-            std::string(fn.procedure ? "PROCEDURE " : "FUNCTION ") + quote(fn.name) + "(" + fn.arguments + ")",
-            (fn.procedure ? "procedure " : "function ") + function_key(fn));
+    comment(ctx, f ? &f->comment : nullptr, fn.comment, [&] { return std::string("function " + function_key(fn)); },
+            [&] { return std::string(std::string(fn.procedure ? "PROCEDURE " : "FUNCTION ") + quote(fn.name) + "(" + fn.arguments + ")"); }, [&] { return std::string((fn.procedure ? "procedure " : "function ") + function_key(fn)); });
   }
 }
 

@@ -128,7 +128,8 @@ std::string cannot_drop(const Context& ctx, const Table& from, const Column& c) 
     }
   }
   for (const Trigger& t : ctx.from.triggers) {
-    if (t.table == from.name && mentions(t.definition, c.name)) return why + "used by trigger " + t.name;
+    const bool reads_table = t.table == from.name || mentions(t.definition, from.name);
+    if (reads_table && mentions(t.definition, c.name)) return why + "used by trigger " + t.name;
   }
   for (const Table& other : ctx.from.tables) {  // referenced by another table's foreign key
     for (const ForeignKey& fk : other.foreign_keys) {

@@ -856,4 +856,94 @@ TEST(DiffPostgres, TriggerEnabledState) {
   EXPECT_EQ(d.changes[0].statements[1], "ALTER TABLE \"users\" DISABLE TRIGGER \"trg\"");
 }
 
+TEST(DiffSqlite, DropColumnUsedByATriggerRebuilds) {
+  Schema a = schema(Engine::sqlite, {users_sqlite(), table("log", {col("msg", "TEXT")})});
+  Trigger t;
+  t.name = "log_names";
+  t.table = "log";
+  t.definition = "CREATE TRIGGER log_names AFTER INSERT ON log BEGIN UPDATE users SET name = NEW.msg; END";
+  a.triggers.push_back(t);
+  Schema b = a;
+  b.tables[0].columns.pop_back();  // users.name
+  b.triggers[0].definition = "CREATE TRIGGER log_names AFTER INSERT ON log BEGIN SELECT 1; END";
+  const Diff d = diff(a, b);
+  EXPECT_EQ(kinds(d), (std::vector<std::string>{"drop_trigger trigger log_names on log", "rebuild_table table users",
+                                                "create_trigger trigger log_names on log"}));
+}
+
+TEST(DiffPostgres, SerialColumnAdded) {
+  Schema a = schema(Engine::postgres, {pg_users()});
+  Schema b = a;
+  b.tables[0].columns.push_back(col("n", "integer", false, "nextval('users_n_seq'::regclass)"));
+  Sequence s;
+  s.name = "users_n_seq";
+  s.owned_by = "users.n";
+  b.sequences.push_back(s);
+  Diff d = diff(a, b);
+  EXPECT_EQ(kinds(d), (std::vector<std::string>{"create_sequence sequence users_n_seq", "add_column column users.n",
+                                                "alter_sequence sequence users_n_seq"}));
+  // Dropping the column takes its sequence along: IF EXISTS.
+  d = diff(b, a);
+  EXPECT_EQ(kinds(d), (std::vector<std::string>{"drop_column column users.n", "drop_sequence sequence users_n_seq"}));
+  EXPECT_EQ(d.changes[1].statements[0], "DROP SEQUENCE IF EXISTS \"users_n_seq\"");
+  // Keeping the sequence while the column goes: disowned first.
+  Schema c = a;
+  c.sequences = b.sequences;
+  c.sequences[0].owned_by.clear();
+  d = diff(b, c);
+  EXPECT_EQ(kinds(d), (std::vector<std::string>{"alter_sequence sequence users_n_seq", "drop_column column users.n"}));
+  EXPECT_EQ(d.changes[0].statements[0], "ALTER SEQUENCE \"users_n_seq\" OWNED BY NONE");
+}
+
+TEST(DiffPostgres, GeneratedColumns) {
+  Schema a = schema(Engine::postgres, {pg_users()});
+  Column g = col("upper_email", "text");
+  g.generated = GeneratedKind::stored;
+  g.generated_expression = "upper(email)";
+  a.tables[0].columns.push_back(g);
+  Schema b = a;
+  b.tables[0].columns.back().generated_expression = "lower(email)";
+  Diff d = diff(a, b);
+  EXPECT_TRUE(d.changes.empty());
+  ASSERT_EQ(d.unsupported.size(), 1u);
+  EXPECT_NE(d.unsupported[0].find("users.upper_email"), std::string::npos);
+  b.tables[0].columns.back().generated = GeneratedKind::none;
+  b.tables[0].columns.back().generated_expression.clear();
+  d = diff(a, b);
+  ASSERT_EQ(d.changes.size(), 1u);
+  EXPECT_EQ(d.changes[0].statements[0], "ALTER TABLE \"users\" ALTER COLUMN \"upper_email\" DROP EXPRESSION");
+  d = diff(schema(Engine::postgres), a);
+  EXPECT_NE(d.changes[0].statements[0].find("\"upper_email\" text GENERATED ALWAYS AS (upper(email)) STORED"),
+            std::string::npos);
+}
+
+TEST(DiffPostgres, ProcedureBecomingAFunctionIsDroppedAndCreated) {
+  Function p;
+  p.name = "f";
+  p.procedure = true;
+  p.definition = "CREATE OR REPLACE PROCEDURE public.f()\n LANGUAGE sql\nAS $procedure$ SELECT 1 $procedure$\n";
+  Schema a = schema(Engine::postgres);
+  a.functions.push_back(p);
+  Schema b = a;
+  b.functions[0].procedure = false;
+  b.functions[0].definition = "CREATE OR REPLACE FUNCTION public.f()\n RETURNS integer\n LANGUAGE sql\nAS $function$ SELECT 1 $function$\n";
+  const Diff d = diff(a, b);
+  ASSERT_EQ(kinds(d), (std::vector<std::string>{"drop_function procedure f()", "create_function function f()"}));
+  EXPECT_EQ(d.changes[0].statements[0], "DROP PROCEDURE \"f\"()");
+}
+
+TEST(DiffPostgres, UnloggedAndRecreatedIndexComments) {
+  Schema a = schema(Engine::postgres, {pg_users()});
+  a.tables[0].indexes.push_back(index("users_email", "users", {"email"}));
+  a.tables[0].indexes[0].comment = "lookup";
+  Schema b = a;
+  b.tables[0].unlogged = true;
+  b.tables[0].indexes[0].unique = true;
+  const Diff d = diff(a, b);
+  ASSERT_EQ(kinds(d), (std::vector<std::string>{"drop_index index users_email on users", "rebuild_table table users",
+                                                "create_index index users_email on users", "set_comment index users_email"}));
+  EXPECT_EQ(d.changes[1].statements[0], "ALTER TABLE \"users\" SET UNLOGGED");
+  EXPECT_EQ(d.changes[3].statements[0], "COMMENT ON INDEX \"users_email\" IS 'lookup'");
+}
+
 }  // namespace
