@@ -123,6 +123,94 @@ std::string quote_collation(std::string_view name, Engine engine) {
   return quote(name);
 }
 
+namespace {
+
+// The whole text is one (...) group.
+bool parenthesised(std::string_view t) {
+  if (t.size() < 2 || t.front() != '(' || t.back() != ')') return false;
+  int depth = 0;
+  char quote_char = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
+    if (quote_char != 0) {
+      if (c == quote_char) quote_char = 0;  // a doubled quote reopens at once
+      continue;
+    }
+    if (c == '\'' || c == '"' || c == '`') {
+      quote_char = c;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')' && --depth == 0 && i + 1 != t.size()) {
+      return false;
+    }
+  }
+  return depth == 0;
+}
+
+bool is_number(std::string_view t) {
+  std::size_t i = 0;
+  if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+  if (t.size() > i + 2 && t[i] == '0' && (t[i + 1] == 'x' || t[i + 1] == 'X')) {
+    return std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i + 2), t.end(),
+                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  }
+  bool digits = false;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) digits = true, ++i;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) digits = true, ++i;
+  }
+  if (digits && i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    bool exp = false;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) exp = true, ++i;
+    if (!exp) return false;
+  }
+  return digits && i == t.size();
+}
+
+// One '...' string (with '' inside), optionally an X'..' blob.
+bool is_string(std::string_view t) {
+  if (t.size() >= 3 && (t[0] == 'x' || t[0] == 'X')) t.remove_prefix(1);
+  if (t.size() < 2 || t.front() != '\'' || t.back() != '\'') return false;
+  for (std::size_t i = 1; i + 1 < t.size(); ++i) {
+    if (t[i] == '\'') {
+      if (t[i + 1] != '\'' || i + 2 >= t.size()) return false;
+      ++i;
+    }
+  }
+  return true;
+}
+
+// name(...) or a bare name.
+bool call_or_name(std::string_view t) {
+  std::size_t i = 0;
+  while (i < t.size() && (std::isalnum(static_cast<unsigned char>(t[i])) || t[i] == '_')) ++i;
+  if (i == 0) return false;
+  return i == t.size() || parenthesised(t.substr(i));
+}
+
+}  // namespace
+
+bool sqlite_constant(std::string_view text) {
+  return is_number(text) || is_string(text) || equals_ci(text, "NULL") || equals_ci(text, "TRUE") ||
+         equals_ci(text, "FALSE");
+}
+
+std::string sqlite_default(std::string_view text) {
+  if (sqlite_constant(text) || parenthesised(text) || equals_ci(text, "CURRENT_TIME") ||
+      equals_ci(text, "CURRENT_DATE") || equals_ci(text, "CURRENT_TIMESTAMP")) {
+    return std::string(text);
+  }
+  return "(" + std::string(text) + ")";
+}
+
+std::string index_expression(std::string_view text) {
+  if (parenthesised(text) || call_or_name(text)) return std::string(text);
+  return "(" + std::string(text) + ")";
+}
+
 std::string trim_definition(std::string_view text) {
   std::size_t b = 0;
   while (b < text.size() && std::isspace(static_cast<unsigned char>(text[b]))) ++b;
@@ -199,7 +287,7 @@ std::string create_index_sql(const Index& index, Engine engine) {
     } else {
       // PostgreSQL needs parentheses around an expression key; SQLite keeps
       // the key as it was written, so that it reads back the same.
-      key = pg ? "(" + k.expression + ")" : k.expression;
+      key = pg ? "(" + k.expression + ")" : index_expression(k.expression);
     }
     if (!k.collation.empty()) key += " COLLATE " + quote_collation(k.collation, engine);
     if (pg && !k.opclass.empty()) key += " " + quote_collation(k.opclass, engine);

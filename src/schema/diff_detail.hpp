@@ -138,6 +138,18 @@ std::string trim_definition(std::string_view text);
 // or `backticked`), compared case-insensitively; text in '...' literals does
 // not count.
 bool mentions(std::string_view text, std::string_view word);
+// SQLite expression text as a DEFAULT clause accepts it (a literal, a
+// signed number, CURRENT_TIME/DATE/TIMESTAMP or a parenthesised
+// expression): inspect() may report a default without the parentheses it
+// was written with (PRAGMA table_info does), so they are put back.
+std::string sqlite_default(std::string_view text);
+// Whether it is a literal ALTER TABLE ADD COLUMN accepts as a default.
+bool sqlite_constant(std::string_view text);
+// An expression key as an index column list accepts it with a COLLATE or
+// DESC after it: parenthesised unless it is a name, a function call or
+// parenthesised already.
+std::string index_expression(std::string_view text);
+
 // "a", "b" for key lists.
 std::string column_list(const std::vector<std::string>& columns);
 std::string join(const std::vector<std::string>& parts, std::string_view separator);

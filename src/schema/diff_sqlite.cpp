@@ -31,7 +31,7 @@ std::string column_sql(const Column& c, const Table& table, bool inline_autoincr
     s += " PRIMARY KEY AUTOINCREMENT";
   }
   if (!c.collation.empty()) s += " COLLATE " + quote_collation(c.collation, Engine::sqlite);
-  if (c.default_value) s += " DEFAULT " + *c.default_value;
+  if (c.default_value) s += " DEFAULT " + sqlite_default(*c.default_value);
   if (!c.nullable) s += " NOT NULL";
   if (c.generated != GeneratedKind::none) {
     s += " GENERATED ALWAYS AS (" + c.generated_expression + ")";
@@ -78,14 +78,9 @@ std::string create_table_sql(const Table& table, const std::string& name) {
   return s;
 }
 
-// A default ALTER TABLE ADD COLUMN accepts: a constant, not an expression
-// in parentheses and not CURRENT_TIME/DATE/TIMESTAMP.
-bool constant_default(const std::optional<std::string>& value) {
-  if (!value) return true;
-  const std::string u = upper(*value);
-  if (u.empty() || u.front() == '(') return false;
-  return u.rfind("CURRENT_", 0) != 0;
-}
+// A default ALTER TABLE ADD COLUMN accepts: a literal, not an expression
+// and not CURRENT_TIME/DATE/TIMESTAMP.
+bool constant_default(const std::optional<std::string>& value) { return !value || sqlite_constant(*value); }
 
 bool is_null_default(const std::optional<std::string>& value) { return !value || upper(*value) == "NULL"; }
 
@@ -176,7 +171,7 @@ void rebuild(Context& ctx, const Table& from, const Table& to, const std::vector
     if (fc == nullptr || tc.generated != GeneratedKind::none) continue;
     targets.push_back(quote(tc.name));
     if (!tc.nullable && fc->nullable && !is_null_default(tc.default_value)) {
-      sources.push_back("COALESCE(" + quote(tc.name) + ", " + *tc.default_value + ")");
+      sources.push_back("COALESCE(" + quote(tc.name) + ", " + sqlite_default(*tc.default_value) + ")");
     } else {
       sources.push_back(quote(tc.name));
     }

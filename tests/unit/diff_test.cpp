@@ -372,6 +372,47 @@ TEST(DiffSqlite, AddColumnUsesAlterWhenSqliteAllowsIt) {
   EXPECT_FALSE(d.foreign_keys_off);
 }
 
+// PRAGMA table_info reports DEFAULT (expr) without its parentheses; both
+// spellings render as SQLite accepts them.
+TEST(DiffSqlite, DefaultsAndExpressionKeysGetTheParenthesesTheyNeed) {
+  Table t = table("t", {col("a", "TEXT", true, "datetime('now')"), col("b", "TEXT", true, "(datetime('now'))"),
+                        col("c", "INTEGER", true, "-1.5e3"), col("d", "TEXT", true, "'it''s'"),
+                        col("e", "TEXT", true, "CURRENT_TIMESTAMP"), col("f", "INTEGER", true, "1 + 2"),
+                        col("g", "BLOB", true, "x'00ff'"), col("h", "INTEGER", true, "(1) + (2)")});
+  Index i = index("i", "t", {});
+  for (const char* e : {"lower(a)", "a || b", "(c + 1)", "c"}) {
+    IndexKey k;
+    k.expression = e;
+    k.collation = "NOCASE";
+    i.keys.push_back(k);
+  }
+  t.indexes.push_back(i);
+  const Diff d = diff(schema(Engine::sqlite), schema(Engine::sqlite, {t}));
+  ASSERT_EQ(d.changes.size(), 2u);
+  EXPECT_EQ(d.changes[0].statements[0],
+            "CREATE TABLE \"t\" (\n"
+            "  \"a\" TEXT DEFAULT (datetime('now')),\n"
+            "  \"b\" TEXT DEFAULT (datetime('now')),\n"
+            "  \"c\" INTEGER DEFAULT -1.5e3,\n"
+            "  \"d\" TEXT DEFAULT 'it''s',\n"
+            "  \"e\" TEXT DEFAULT CURRENT_TIMESTAMP,\n"
+            "  \"f\" INTEGER DEFAULT (1 + 2),\n"
+            "  \"g\" BLOB DEFAULT x'00ff',\n"
+            "  \"h\" INTEGER DEFAULT ((1) + (2))\n"
+            ")");
+  EXPECT_EQ(d.changes[1].statements[0],
+            "CREATE INDEX \"i\" ON \"t\" (lower(a) COLLATE NOCASE, (a || b) COLLATE NOCASE, (c + 1) COLLATE NOCASE, c "
+            "COLLATE NOCASE)");
+  // Only literals go through ALTER TABLE ADD COLUMN.
+  Schema a = schema(Engine::sqlite, {table("t", {col("id", "INTEGER")})});
+  for (const Column& c : t.columns) {
+    Schema b = a;
+    b.tables[0].columns.push_back(c);
+    const bool literal = c.name == "c" || c.name == "d" || c.name == "g";
+    EXPECT_EQ(diff(a, b).changes.at(0).kind, literal ? ChangeKind::add_column : ChangeKind::rebuild_table) << c.name;
+  }
+}
+
 TEST(DiffSqlite, AddColumnAlterCannotMakeRebuilds) {
   const std::vector<Column> cannot = {
       col("a", "TEXT", false),                     // NOT NULL without a default
