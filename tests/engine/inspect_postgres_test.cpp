@@ -271,7 +271,8 @@ TEST_P(InspectPostgresTest, IndexesNotBackingAConstraint) {
   EXPECT_EQ(lower.definition, "CREATE UNIQUE INDEX users_lower_email ON users USING btree (lower((email)::text))");
   EXPECT_TRUE(users.indexes[1].nulls_not_distinct);
   EXPECT_EQ(users.indexes[2].method, "gin");
-  EXPECT_EQ(users.indexes[2].keys, (std::vector<IndexKey>{IndexKey{"tags", "", SortOrder::asc, NullsOrder::default_, "", ""}}));
+  EXPECT_EQ(users.indexes[2].keys,
+            (std::vector<IndexKey>{IndexKey{"tags", "", SortOrder::asc, NullsOrder::default_, "", ""}}));
 
   const Table& posts = *s.find_table("posts");
   EXPECT_EQ(names(posts.indexes), (std::vector<std::string>{"posts_mixed", "posts_title_live"}));
@@ -431,7 +432,9 @@ TEST_P(InspectPostgresTest, SameDdlInAnotherSchemaInspectsEqual) {
   EXPECT_EQ(scratch.name, "scratch");
   EXPECT_TRUE(live == scratch) << differences(live, scratch);
   // Nothing names the inspected schema.
-  for (const Function& f : scratch.functions) EXPECT_EQ(f.definition.find("scratch"), std::string::npos) << f.definition;
+  for (const Function& f : scratch.functions) {
+    EXPECT_EQ(f.definition.find("scratch"), std::string::npos) << f.definition;
+  }
   for (const Trigger& t : scratch.triggers) EXPECT_EQ(t.definition.find("scratch"), std::string::npos) << t.definition;
   for (const Index& i : scratch.find_table("posts")->indexes) {
     EXPECT_EQ(i.definition.find("scratch"), std::string::npos) << i.definition;
