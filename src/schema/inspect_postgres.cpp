@@ -9,7 +9,8 @@
 // Expressions (defaults, generated columns, checks, index keys and
 // predicates, domain defaults and checks) come from the deparsers' pretty
 // form (pg_get_expr(..., true), pg_get_indexdef(oid, k, true)), which drops
-// redundant parentheses: "age >= 0", not "(age >= 0)". Views, triggers and
+// redundant parentheses: "age >= 0", not "(age >= 0)" (index keys lose the
+// pair it keeps around an operator expression too). Views, triggers and
 // functions keep their deparser's usual form.
 //
 // What the model cannot hold is named in Schema::unsupported: the objects
@@ -56,6 +57,28 @@ std::string trim_view(std::string def) {
   std::size_t start = 0;
   while (start < def.size() && std::isspace(static_cast<unsigned char>(def[start]))) ++start;
   return def.substr(start);
+}
+
+// An index key expression without the parentheses pg_get_indexdef keeps
+// around an operator expression even in its pretty form: "(a + 1)" -> "a + 1",
+// while "lower(a)" and "(a) + (b)" stay as they are.
+std::string without_outer_parentheses(std::string expr) {
+  if (expr.size() < 2 || expr.front() != '(' || expr.back() != ')') return expr;
+  int depth = 0;
+  char quote = 0;
+  for (std::size_t i = 0; i < expr.size(); ++i) {
+    const char c = expr[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;  // a doubled quote closes and reopens
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')' && --depth == 0 && i + 1 < expr.size()) {
+      return expr;  // the first group closes before the end
+    }
+  }
+  return expr.substr(1, expr.size() - 2);
 }
 
 template <class T>
@@ -389,7 +412,7 @@ class Reader {
         if (column) {
           key.column = *column;
         } else {
-          key.expression = k->get<std::string>(3);
+          key.expression = without_outer_parentheses(k->get<std::string>(3));
         }
         const auto option = k->get<std::optional<std::int64_t>>(4).value_or(0);
         const bool desc = (option & 1) != 0;         // INDOPTION_DESC

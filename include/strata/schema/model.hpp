@@ -14,10 +14,10 @@
 //     virtual tables keep their whole CREATE statement.
 //   - PostgreSQL: types from format_type(), expressions from pg_get_expr()
 //     and index keys from pg_get_indexdef() in their pretty form ("age >= 0",
-//     not "(age >= 0)"), views from pg_get_viewdef(), triggers from
-//     pg_get_triggerdef(), functions from pg_get_functiondef(), with
-//     search_path set to the inspected schema alone, so names in that schema
-//     come out unqualified.
+//     not "(age >= 0)"; an index key without the parentheses around it),
+//     views from pg_get_viewdef(), triggers from pg_get_triggerdef(),
+//     functions from pg_get_functiondef(), with search_path set to the
+//     inspected schema alone, so names in that schema come out unqualified.
 //     Collation and operator class names are written as those deparsers
 //     write them: quoted when needed ("\"C\""), qualified when not found on
 //     that search_path.
