@@ -35,14 +35,6 @@
 namespace strata::schema::detail {
 namespace {
 
-bool excluded(std::string_view table, const InspectOptions& options) {
-  if (std::find(options.exclude_tables.begin(), options.exclude_tables.end(), table) !=
-      options.exclude_tables.end()) {
-    return true;
-  }
-  return !options.include_strata_tables && table.starts_with("strata_");
-}
-
 ReferentialAction action(const std::string& code) {
   if (code == "r") return ReferentialAction::restrict;
   if (code == "c") return ReferentialAction::cascade;
@@ -187,7 +179,7 @@ class Reader {
         "  WHERE o.dictnamespace = $1::oid AND " + not_in_extension("pg_ts_dict", "o.oid"));
     for (const Row& r : rows.rows) found.push_back(UnsupportedObject{r.get<std::string>(0), text_or_null(r, 1)});
     for (const UnsupportedObject& u : found) {
-      if (u.table && excluded(*u.table, options_)) continue;
+      if (u.table && excluded_table(*u.table, options_)) continue;
       schema_.unsupported.push_back(u.label);
     }
   }
@@ -201,7 +193,7 @@ class Reader {
     for (const Row& r : rows.rows) {
       Table t;
       t.name = r.get<std::string>(1);
-      if (excluded(t.name, options_)) continue;
+      if (excluded_table(t.name, options_)) continue;
       t.unlogged = r.get<bool>(2);
       t.comment = text_or_null(r, 3);
       tables_[r.get<std::string>(0)] = schema_.tables.size();
@@ -334,7 +326,7 @@ class Reader {
     for (const Row& r : rows.rows) {
       View v;
       v.name = r.get<std::string>(1);
-      if (excluded(v.name, options_)) continue;
+      if (excluded_table(v.name, options_)) continue;
       const auto oid = r.get<std::string>(0);
       v.materialized = r.get<bool>(2);
       v.definition = trim_view(text_or_null(r, 3).value_or(""));
@@ -467,7 +459,7 @@ class Reader {
       auto deptype = text_or_null(r, 8);
       if (deptype == "i") continue;
       auto owner = text_or_null(r, 9);
-      if (owner && excluded(*owner, options_)) continue;
+      if (owner && excluded_table(*owner, options_)) continue;
       Sequence s;
       s.name = r.get<std::string>(0);
       s.data_type = r.get<std::string>(1);
