@@ -154,7 +154,9 @@ void diff_column(Context& ctx, const Table& table, const Column& a, const Column
     std::string s = col + " TYPE " + b.type.raw;
     if (!b.collation.empty()) s += " COLLATE " + quote_collation(b.collation, Engine::postgres);
     if (a.type.raw != b.type.raw) {
-      s += " USING " + quote(b.name) + "::" + b.type.raw;
+      // An enum casts to and from text only.
+      const bool via_text = a.type.family == TypeFamily::enumeration || b.type.family == TypeFamily::enumeration;
+      s += " USING " + quote(b.name) + (via_text ? "::text::" : "::") + b.type.raw;
       detail.push_back("type " + a.type.raw + " -> " + b.type.raw);
       c.destructive = true;
     }

@@ -257,6 +257,41 @@ TEST_P(DiffApplyTest, AddsAndDropsColumnsInPlace) {
   EXPECT_EQ(count(*c, "SELECT count(*) FROM big_orders"), 1);
 }
 
+// PostgreSQL: from one enum to a new one (through text), the old type
+// dropped after; SQLite: TEXT to INTEGER by a rebuild. The values survive.
+TEST_P(DiffApplyTest, RetypesAColumnAcrossTypes) {
+  Schema a;
+  a.engine = engine();
+  Table t;
+  t.name = "t";
+  t.columns = {col("m", pg() ? "mood" : "TEXT", true, pg() ? "'sad'::mood" : "'1'")};
+  Schema b = a;
+  Table u = t;
+  u.columns = {col("m", pg() ? "feeling" : "INTEGER", true, pg() ? "'fine'::feeling" : "2")};
+  if (pg()) {
+    t.columns[0].type.family = u.columns[0].type.family = TypeFamily::enumeration;
+    a.enums.push_back(Enum{"mood", {"sad", "fine"}, std::nullopt});
+    b.enums.push_back(Enum{"feeling", {"fine", "sad", "great"}, std::nullopt});
+  }
+  a.tables = {t};
+  b.tables = {u};
+  Schema empty;
+  empty.engine = engine();
+  auto c = db().connect();
+  apply(*c, diff(empty, a));
+  c->execute_script(pg() ? "INSERT INTO t (m) VALUES ('sad'), ('fine'), (DEFAULT)"
+                          : "INSERT INTO t (m) VALUES ('5'); INSERT INTO t DEFAULT VALUES");
+  apply(*c, diff(a, b));
+  if (pg()) {
+    EXPECT_EQ(count(*c, "SELECT count(*) FROM t WHERE m = 'sad'"), 2);
+    EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_type WHERE typname = 'mood'"), 0);
+  } else {
+    EXPECT_EQ(count(*c, "SELECT sum(m) FROM t WHERE typeof(m) = 'integer'"), 6);
+  }
+  c->execute("INSERT INTO t DEFAULT VALUES");
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM t"), pg() ? 4 : 3);
+}
+
 STRATA_INSTANTIATE_ENGINES(DiffApplyTest);
 
 }  // namespace
