@@ -172,6 +172,9 @@ std::string create_index_sql(const Index& index, Engine engine);
 void diff_tables_postgres(Context& ctx);
 void diff_postgres_objects(Context& ctx);  // sequences, enums, domains, functions, extensions
 void diff_comments_postgres(Context& ctx);
+// Notes an enum's ADD VALUE when another change of the diff uses a label it
+// adds ('meh'::mood): PostgreSQL refuses that in the same transaction.
+void note_new_enum_label_uses(Context& ctx);
 void diff_tables_sqlite(Context& ctx);
 
 // PostgreSQL rendering shared with diff.cpp.
