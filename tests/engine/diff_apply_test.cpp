@@ -358,6 +358,30 @@ const Pair kPairs[] = {
      "CREATE UNIQUE INDEX pm_m ON pm (m);\n"
      "COMMENT ON TABLE p IS 'persons';\n"
      "COMMENT ON COLUMN p.m IS 'how they feel';\n"},
+    {"hostile_names",
+     "CREATE TABLE \"we\"\"ird; t\" (\"i d\" INTEGER PRIMARY KEY, \"sel\"\"ect\" TEXT);\n",
+     "CREATE TABLE \"we\"\"ird; t\" (\"i d\" INTEGER PRIMARY KEY, \"sel\"\"ect\" TEXT NOT NULL DEFAULT 'o''k',"
+     " \"x y\" TEXT);\n"
+     "CREATE INDEX \"ix; DROP\" ON \"we\"\"ird; t\" (\"x y\");\n"
+     "CREATE TABLE \"Child\" (\"p\" INTEGER REFERENCES \"we\"\"ird; t\" (\"i d\"));\n",
+     "CREATE TABLE \"we\"\"ird; t\" (\"i d\" integer PRIMARY KEY, \"sel\"\"ect\" text);\n",
+     "CREATE TABLE \"we\"\"ird; t\" (\"i d\" integer PRIMARY KEY, \"sel\"\"ect\" text NOT NULL DEFAULT 'o''k',"
+     " \"x y\" text);\n"
+     "CREATE INDEX \"ix; DROP\" ON \"we\"\"ird; t\" (\"x y\");\n"
+     "CREATE TABLE \"Child\" (\"p\" integer REFERENCES \"we\"\"ird; t\" (\"i d\"));\n"
+     "COMMENT ON TABLE \"Child\" IS 'it''s';\n"},
+    {"constraints",
+     "CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER, UNIQUE (x, y), CHECK (x <> y));\n"
+     "CREATE TABLE b (a_id INTEGER, FOREIGN KEY (a_id) REFERENCES a (id) DEFERRABLE INITIALLY DEFERRED);\n",
+     "CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER, UNIQUE (y, x), CHECK (x < y),"
+     " CONSTRAINT pos CHECK (x > 0));\n"
+     "CREATE TABLE b (a_id INTEGER, FOREIGN KEY (a_id) REFERENCES a (id) ON UPDATE CASCADE);\n",
+     "CREATE TABLE a (id integer PRIMARY KEY, x integer, y integer, UNIQUE (x, y), CHECK (x <> y));\n"
+     "CREATE TABLE b (a_id integer, FOREIGN KEY (a_id) REFERENCES a (id) DEFERRABLE INITIALLY DEFERRED);\n",
+     "CREATE TABLE a (id integer PRIMARY KEY, x integer, y integer, UNIQUE NULLS NOT DISTINCT (y, x), CHECK (x < y),"
+     " CONSTRAINT pos CHECK (x > 0));\n"
+     "CREATE TABLE b (a_id integer, FOREIGN KEY (a_id) REFERENCES a (id) ON UPDATE CASCADE);\n"
+     "ALTER TABLE b ADD CONSTRAINT b_a_id_check CHECK (a_id > 0) NOT VALID;\n"},
 };
 
 class DiffRoundTripTest : public test::MigrationsTest {
