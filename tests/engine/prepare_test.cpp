@@ -62,7 +62,7 @@ TEST_P(PrepareTest, InnerJoinKeepsNotNullAndLeftJoinMakesTheRightSideNullable) {
 TEST_P(PrepareTest, AggregatesAndExpressions) {
   auto q = prepare(
       "SELECT count(*) AS n, CAST(max(score) AS REAL) AS best, 1 AS one, "
-      "coalesce(name, email) AS \"display!: text\", CAST(sum(age) AS BIGINT) AS \"total?\" FROM users");
+      "coalesce(max(name), max(email)) AS \"display!: text\", CAST(sum(age) AS BIGINT) AS \"total?\" FROM users");
   EXPECT_EQ(shapes(q), (std::vector<std::string>{"n int64 not null", "best double null", "one int64 not null",
                                                  "display text not null", "total int64 null"}));
   auto exists = prepare("SELECT EXISTS (SELECT 1 FROM posts WHERE user_id = $1) AS has_posts", QueryKind::one);
