@@ -420,8 +420,8 @@ std::vector<std::string> compare(const PreparedSet& recorded, const PreparedSet&
         const auto& a = was.parameters[i];
         const auto& b = now.parameters[i];
         if (a.type != b.type || a.engine_type != b.engine_type || a.nullable != b.nullable || a.name != b.name) {
-          out.push_back(label + " (" + b.name + "): was " + typed(a.type, a.engine_type, a.nullable) + ", now " +
-                        typed(b.type, b.engine_type, b.nullable));
+          out.push_back(label + ": was " + a.name + " " + typed(a.type, a.engine_type, a.nullable) + ", now " +
+                        b.name + " " + typed(b.type, b.engine_type, b.nullable));
         }
       }
     }

@@ -140,7 +140,8 @@ void check_offline(const PrepareCommand& cmd) {
     problems.push_back("query " + name + " (" + q->file + ") was removed since the last prepare");
   }
   if (!problems.empty()) fail_check(problems, cmd.output);
-  fmt::print("{} queries match {} (checked without a database)\n", queries.size(), cmd.output);
+  fmt::print("{} {} match {} (checked without a database)\n", queries.size(),
+             queries.size() == 1 ? "query and the migrations" : "queries and the migrations", cmd.output);
 }
 
 void run_prepare(const PrepareCommand& cmd) {
@@ -214,7 +215,8 @@ void run_prepare(const PrepareCommand& cmd) {
   write_file(cmd.output, to_json(current));
   write_cpp(cmd, current);
   fs::path dir = cpp_dir(cmd);
-  fmt::print("Prepared {} queries on {}: wrote {}, {}, {}\n", current.queries.size(), connection->redacted_url(),
+  fmt::print("Prepared {} {} on {}: wrote {}, {}, {}\n", current.queries.size(),
+             current.queries.size() == 1 ? "query" : "queries", connection->redacted_url(),
              cmd.output, (dir / (cmd.name + ".hpp")).string(), (dir / (cmd.name + ".cpp")).string());
 }
 
