@@ -140,6 +140,7 @@ void check_offline(const PrepareCommand& cmd) {
     problems.push_back("query " + name + " (" + q->file + ") was removed since the last prepare");
   }
   if (!problems.empty()) fail_check(problems, cmd.output);
+  if (cmd.json) return print_json({{"checked", queries.size()}, {"output", cmd.output}, {"database", false}});
   fmt::print("{} {} match {} (checked without a database)\n", queries.size(),
              queries.size() == 1 ? "query and the migrations" : "queries and the migrations", cmd.output);
 }
@@ -204,6 +205,7 @@ void run_prepare(const PrepareCommand& cmd) {
     std::vector<std::string> problems = failures;
     for (auto& d : compare(recorded, current)) problems.push_back(std::move(d));
     if (!problems.empty()) fail_check(problems, cmd.output);
+    if (cmd.json) return print_json({{"checked", current.queries.size()}, {"output", cmd.output}, {"database", true}});
     fmt::print("{} queries match {} (re-prepared on {})\n", current.queries.size(), cmd.output, connection->redacted_url());
     return;
   }
@@ -215,6 +217,13 @@ void run_prepare(const PrepareCommand& cmd) {
   write_file(cmd.output, to_json(current));
   write_cpp(cmd, current);
   fs::path dir = cpp_dir(cmd);
+  if (cmd.json) {
+    return print_json({{"prepared", current.queries.size()},
+                       {"engine", to_string(engine)},
+                       {"output", cmd.output},
+                       {"header", (dir / (cmd.name + ".hpp")).string()},
+                       {"source", (dir / (cmd.name + ".cpp")).string()}});
+  }
   fmt::print("Prepared {} {} on {}: wrote {}, {}, {}\n", current.queries.size(),
              current.queries.size() == 1 ? "query" : "queries", connection->redacted_url(),
              cmd.output, (dir / (cmd.name + ".hpp")).string(), (dir / (cmd.name + ".cpp")).string());
