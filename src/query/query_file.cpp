@@ -105,8 +105,8 @@ QueryParse parse_queries(std::string_view text, std::string_view file, Engine di
   std::size_t previous_end = 0;
   for (const auto& statement : script.statements) {
     std::size_t begin = previous_end;
-    // Start the search on the line after the previous statement's end, so a
-    // trailing "; -- name: ..." on that line does not count.
+    // The name line sits between the previous statement's last token and
+    // this one's first (blanks and comments only).
     auto names = name_lines(text, begin, statement.offset, line_at(begin));
     previous_end = statement.offset + statement.text.size();
     if (names.empty()) {
