@@ -3,6 +3,9 @@
 // never renumber.
 #pragma once
 
+#include <stdexcept>
+#include <string>
+
 #include "strata/error.hpp"
 
 namespace strata::cli {
@@ -20,6 +23,7 @@ enum class ExitCode : int {
   lock_timeout = 10, // another migrator held the lock too long
   io = 11,           // a local file could not be read or written
   blocked = 12,      // background updates wait for handlers that live in the application
+  prepare_mismatch = 16,  // `prepare --check`: the prepared queries file is out of date
   internal = 70,     // a bug in strata
   // Reserved for work in progress (one per issue, so parallel branches never
   // collide): 13 diff has changes (--exit-code), 14 drift found, 15 lint
@@ -27,6 +31,14 @@ enum class ExitCode : int {
   // (17 target not empty or at another version, 18 a value did not convert,
   // 19 verification mismatch), 21 DDL lock guard gave up, 22-24 revision
   // graph (22 several heads).
+};
+
+// Thrown by a command that fails with an exit code of its own (not one
+// derived from a strata::Error kind); main prints the message.
+struct ExitFailure : std::runtime_error {
+  ExitFailure(ExitCode c, std::string k, const std::string& message) : std::runtime_error(message), code(c), kind(std::move(k)) {}
+  ExitCode code;
+  std::string kind;
 };
 
 inline ExitCode exit_code_for(ErrorKind kind) {
@@ -62,6 +74,7 @@ inline constexpr const char* exit_code_table =
     "  10  lock timeout: another migrator held the lock too long\n"
     "  11  io: a local file could not be read or written\n"
     "  12  blocked: background updates wait for handlers that live in the application\n"
+    "  16  prepare mismatch: `strata prepare --check` found queries or migrations changed since the last prepare\n"
     "  70  internal error\n";
 
 }  // namespace strata::cli
