@@ -15,6 +15,7 @@
 
 #include "strata/connection.hpp"
 #include "strata/migrator.hpp"
+#include "strata/schema/diff.hpp"
 #include "strata/schema/dump.hpp"
 #include "strata/schema/inspect.hpp"
 #include "strata/source.hpp"
@@ -439,6 +440,14 @@ ALTER TABLE users ADD COLUMN bio text DEFAULT '';)";
   EXPECT_EQ(names(original.tables), (std::vector<std::string>{"audit", "posts", "tags", "users"}));
   EXPECT_EQ(names(original.triggers), (std::vector<std::string>{"users_audit"}));
   EXPECT_NE(table(original, "posts").find_column("content"), nullptr);
+
+  // The same schema built by the differ's statements from an empty one.
+  Schema empty;
+  empty.engine = engine();
+  test::TestDatabase by_diff(engine());
+  auto d = by_diff.connect();
+  run(*d, schema::diff(empty, original).sql());
+  EXPECT_SAME_SCHEMA(inspect(*d), original);
 }
 
 // --- SQLite only ----------------------------------------------------------
@@ -915,6 +924,16 @@ CREATE TRIGGER pt AFTER DELETE ON p BEGIN DELETE FROM plain WHERE x = OLD.id; EN
   run(*f, sql);
   EXPECT_SAME_SCHEMA(inspect(*f), original);
   SCOPED_TRACE(sql);
+
+  // The differ's own statements, from an empty database, build it too.
+  Schema empty;
+  const schema::Diff create = schema::diff(empty, original);
+  EXPECT_TRUE(create.unsupported.empty());
+  test::TestDatabase by_diff(engine());
+  auto d = by_diff.connect();
+  run(*d, create.sql());
+  EXPECT_SAME_SCHEMA(inspect(*d), original);
+  EXPECT_TRUE(schema::diff(inspect(*d), original).empty()) << schema::diff(inspect(*d), original).sql();
 }
 
 // PRAGMA-based reading does not splice names into SQL; a temp table of the
