@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   setup_repair(app);
   setup_dump(app);
   setup_bg(app);
+  setup_port(app);
 
   auto fail = [&](ExitCode code, const std::string& kind, const std::string& message,
                   const strata::Error* error = nullptr) {

@@ -38,6 +38,7 @@ namespace strata::detail {
   X(PQgetvalue)                   \
   X(PQnfields)                    \
   X(PQntuples)                    \
+  X(PQputCopyData)                \
   X(PQputCopyEnd)                 \
   X(PQresultErrorField)           \
   X(PQresultErrorMessage)         \
