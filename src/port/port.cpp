@@ -878,7 +878,10 @@ class Port {
       std::string message = e.engine_message();
       std::int64_t line = 0;
       std::string column;
-      if (auto at = message.find(", line "); at != std::string::npos) {
+      // (JSON errors carry a "JSON data, line 1" context line of their own.)
+      auto copy_at = message.find("COPY ");
+      if (auto at = message.find(", line ", copy_at == std::string::npos ? 0 : copy_at);
+          copy_at != std::string::npos && at != std::string::npos) {
         std::from_chars(message.data() + at + 7, message.data() + message.size(), line);
         if (auto col = message.find(", column ", at); col != std::string::npos) {
           auto end = message.find(':', col + 9);
