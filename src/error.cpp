@@ -20,6 +20,9 @@ const char* to_string(ErrorKind kind) noexcept {
     case ErrorKind::io: return "io";
     case ErrorKind::internal: return "internal";
     case ErrorKind::blocked: return "blocked";
+    case ErrorKind::port_target: return "port_target";
+    case ErrorKind::port_conversion: return "port_conversion";
+    case ErrorKind::port_verify: return "port_verify";
   }
   return "unknown";
 }

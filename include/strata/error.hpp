@@ -29,6 +29,9 @@ enum class ErrorKind {
   io,            // a local file could not be read or written
   internal,      // a bug in strata
   blocked,       // queued background updates need handlers only the application has
+  port_target,      // strata port: the target holds rows or is at another version
+  port_conversion,  // strata port: a source value does not convert to the target column's type
+  port_verify,      // strata port: row counts or checksums differ after copying
 };
 
 // A short stable name for the kind: "sql", "lock_timeout", ...

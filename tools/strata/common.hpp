@@ -96,7 +96,8 @@ void setup_validate(CLI::App& app);
 void setup_repair(CLI::App& app);
 void setup_new(CLI::App& app);
 void setup_dump(CLI::App& app);  // cmd_dump.cpp
-void setup_bg(CLI::App& app);
-void setup_prepare(CLI::App& app);  // cmd_prepare.cpp  // bg status, bg run (cmd_bg.cpp)
+void setup_bg(CLI::App& app);  // bg status, bg run (cmd_bg.cpp)
+void setup_prepare(CLI::App& app);  // cmd_prepare.cpp
+void setup_port(CLI::App& app);  // cmd_port.cpp
 
 }  // namespace strata::cli

@@ -24,6 +24,9 @@ enum class ExitCode : int {
   io = 11,           // a local file could not be read or written
   blocked = 12,      // background updates wait for handlers that live in the application
   prepare_mismatch = 16,  // `prepare --check`: the prepared queries file is out of date
+  port_target = 17,      // strata port: the target holds rows or is at another version
+  port_conversion = 18,  // strata port: a value does not convert to the target column's type
+  port_verify = 19,      // strata port: row counts or checksums differ after copying
   internal = 70,     // a bug in strata
   // Reserved for work in progress (one per issue, so parallel branches never
   // collide): 13 diff has changes (--exit-code), 14 drift found, 15 lint
@@ -55,6 +58,9 @@ inline ExitCode exit_code_for(ErrorKind kind) {
     case ErrorKind::io: return ExitCode::io;
     case ErrorKind::internal: return ExitCode::internal;
     case ErrorKind::blocked: return ExitCode::blocked;
+    case ErrorKind::port_target: return ExitCode::port_target;
+    case ErrorKind::port_conversion: return ExitCode::port_conversion;
+    case ErrorKind::port_verify: return ExitCode::port_verify;
   }
   return ExitCode::internal;
 }
@@ -75,6 +81,9 @@ inline constexpr const char* exit_code_table =
     "  11  io: a local file could not be read or written\n"
     "  12  blocked: background updates wait for handlers that live in the application\n"
     "  16  prepare mismatch: `strata prepare --check` found queries or migrations changed since the last prepare\n"
+    "  17  port: the target holds rows or is at another version\n"
+    "  18  port: a source value does not convert to the target column's type\n"
+    "  19  port: row counts or checksums differ after copying\n"
     "  70  internal error\n";
 
 }  // namespace strata::cli

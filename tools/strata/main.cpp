@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   setup_dump(app);
   setup_bg(app);
   setup_prepare(app);
+  setup_port(app);
 
   auto fail = [&](ExitCode code, const std::string& kind, const std::string& message,
                   const strata::Error* error = nullptr) {

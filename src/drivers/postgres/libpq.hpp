@@ -44,6 +44,7 @@ namespace strata::detail {
   X(PQntuples)                    \
   X(PQparamtype)                  \
   X(PQprepare)                    \
+  X(PQputCopyData)                \
   X(PQputCopyEnd)                 \
   X(PQresultErrorField)           \
   X(PQresultErrorMessage)         \

@@ -20,6 +20,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "sql/lexer.hpp"
@@ -208,6 +210,56 @@ class PostgresConnection final : public Connection {
     }
     out.affected = affected_rows(result.get());
     return out;
+  }
+
+  std::int64_t copy_in(std::string_view copy_sql, const std::function<bool(std::string&)>& next) {
+    std::string text = c_string(copy_sql);
+    PGconn* conn = conn_.get();
+    ResultHandle start(libpq().PQexec(conn, text.c_str()));
+    if (!start) check(start, copy_sql);
+    if (libpq().PQresultStatus(start.get()) != PGRES_COPY_IN) {
+      if (libpq().PQresultStatus(start.get()) == PGRES_COPY_OUT || libpq().PQresultStatus(start.get()) == PGRES_COPY_BOTH) {
+        abandon_copy(libpq().PQresultStatus(start.get()));
+        throw usage_error("copy_in needs COPY ... FROM STDIN", copy_sql);
+      }
+      check(start, copy_sql);
+      throw usage_error("copy_in needs COPY ... FROM STDIN", copy_sql);
+    }
+    start.reset();
+    std::string buffer;
+    bool failed_to_send = false;
+    try {
+      while (true) {
+        buffer.clear();
+        bool more = next(buffer);
+        if (!buffer.empty() &&
+            libpq().PQputCopyData(conn, buffer.data(), static_cast<int>(buffer.size())) != 1) {
+          failed_to_send = true;
+          break;
+        }
+        if (!more) break;
+      }
+    } catch (...) {
+      libpq().PQputCopyEnd(conn, "aborted by strata");
+      while (ResultHandle r{libpq().PQgetResult(conn)}) {
+      }
+      throw;
+    }
+    if (!failed_to_send) libpq().PQputCopyEnd(conn, nullptr);
+    ResultHandle result(libpq().PQgetResult(conn));
+    std::int64_t rows = 0;
+    std::optional<Error> error;
+    if (!result) {
+      error.emplace(ErrorKind::connection, one_line(libpq().PQerrorMessage(conn)), std::string(), std::string(copy_sql));
+    } else if (libpq().PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+      error.emplace(result_error(result.get(), copy_sql));
+    } else {
+      rows = affected_rows(result.get());
+    }
+    while (ResultHandle r{libpq().PQgetResult(conn)}) {
+    }
+    if (error) throw *error;
+    return rows;
   }
 
   void execute_script(std::string_view sql) override {
@@ -406,6 +458,13 @@ int highest_postgres_parameter(std::string_view sql) {
   // comments and dollar quotes; it notes each $n it meets outside them.
   auto lexed = sql::detail::lex(sql, Engine::postgres);
   return lexed.unterminated ? -1 : lexed.highest_parameter;
+}
+
+std::int64_t copy_in(Connection& connection, std::string_view copy_sql,
+                     const std::function<bool(std::string& buffer)>& next) {
+  auto* pg = dynamic_cast<PostgresConnection*>(&connection);
+  if (pg == nullptr) throw Error(ErrorKind::usage, "COPY FROM STDIN needs a PostgreSQL connection");
+  return pg->copy_in(copy_sql, next);
 }
 
 std::unique_ptr<Connection> open_postgres(const DatabaseUrl& url, const ConnectOptions& options) {

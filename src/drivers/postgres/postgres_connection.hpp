@@ -2,7 +2,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "strata/connection.hpp"
@@ -10,6 +13,17 @@
 namespace strata::detail {
 
 std::unique_ptr<Connection> open_postgres(const DatabaseUrl& url, const ConnectOptions& options);
+
+// Runs `copy_sql` (a COPY ... FROM STDIN) on `connection`, which must be a
+// PostgreSQL connection (Error{usage} otherwise), and streams what `next`
+// produces: each call appends data in the COPY's format to its (cleared)
+// buffer and returns false once there is no more. Returns the row count the
+// server reports. If `next` throws, the COPY is aborted (the server rolls the
+// statement back) and the exception propagates; a server-side failure throws
+// Error as query() does, its message carrying the server's CONTEXT line
+// ("COPY t, line 12, column c: ...").
+std::int64_t copy_in(Connection& connection, std::string_view copy_sql,
+                     const std::function<bool(std::string& buffer)>& next);
 
 // The highest $n parameter `sql` uses outside strings, quoted identifiers,
 // dollar-quoted bodies and comments (0 for none; -1 when the text ends inside
