@@ -20,6 +20,8 @@ const char* to_string(ErrorKind kind) noexcept {
     case ErrorKind::io: return "io";
     case ErrorKind::internal: return "internal";
     case ErrorKind::blocked: return "blocked";
+    case ErrorKind::lint: return "lint";
+    case ErrorKind::ddl_lock_timeout: return "ddl_lock_timeout";
   }
   return "unknown";
 }

@@ -29,6 +29,8 @@ enum class ErrorKind {
   io,            // a local file could not be read or written
   internal,      // a bug in strata
   blocked,       // queued background updates need handlers only the application has
+  lint,          // strata lint found problems at error severity (strata/lint.hpp)
+  ddl_lock_timeout,  // the DDL lock guard gave up: a migration kept timing out on a lock
 };
 
 // A short stable name for the kind: "sql", "lock_timeout", ...

@@ -500,7 +500,7 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
     r.skip_blanks();
     if (r.at_end()) {
       diag->add(Severity::error, offset,
-                "empty directive '-- strata:' (known: no-transaction, breaking, compatible-with N)");
+                "empty directive '-- strata:' (known: no-transaction, breaking, compatible-with N, lint-ignore RULE reason)");
       return;
     }
     const std::string shown = "'-- strata: " + std::string(r.rest()) + "'";
@@ -514,6 +514,10 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
         d->breaking = true;
         return;
       }
+    } else if (r.eat_phrase("lint-ignore")) {
+      // Read by strata lint (strata/lint.hpp), which finds it in the text
+      // before or inside each statement; nothing for the migrator.
+      return;
     } else if (r.eat_phrase("compatible-with")) {
       r.skip_blanks();
       if (!r.eat('v')) r.eat('V');
@@ -534,7 +538,7 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
     }
     diag->add(Severity::error, offset,
               "unknown directive " + shown +
-                  " (known: no-transaction, breaking, compatible-with N)");
+                  " (known: no-transaction, breaking, compatible-with N, lint-ignore RULE reason)");
     return;
   }
   r.reset(start);
@@ -626,6 +630,8 @@ Script parse_script(std::string_view input, Engine dialect) {
     Reader r(text.substr(c.begin + 2, c.end - c.begin - 2));
     r.skip_blanks();
     if (r.eat_phrase("strata")) {
+      r.skip_blanks();
+      if (r.eat(':') && (r.skip_blanks(), r.eat_phrase("lint-ignore"))) continue;  // strata lint's, placed per statement
       late_diag.add(Diagnostic::Severity::warning, c.begin,
                "directive ignored: '-- strata:' directives must come before the first statement");
     } else if (!starts_line(text, c.begin)) {

@@ -20,6 +20,8 @@ enum class ExitCode : int {
   lock_timeout = 10, // another migrator held the lock too long
   io = 11,           // a local file could not be read or written
   blocked = 12,      // background updates wait for handlers that live in the application
+  lint = 15,         // strata lint (or up --lint error) found a problem at error severity
+  ddl_lock_timeout = 21,  // the DDL lock guard gave up after its retries
   internal = 70,     // a bug in strata
   // Reserved for work in progress (one per issue, so parallel branches never
   // collide): 13 diff has changes (--exit-code), 14 drift found, 15 lint
@@ -27,6 +29,13 @@ enum class ExitCode : int {
   // (17 target not empty or at another version, 18 a value did not convert,
   // 19 verification mismatch), 21 DDL lock guard gave up, 22-24 revision
   // graph (22 several heads).
+};
+
+// Thrown by a command that has already reported its outcome (on stdout, as
+// JSON or text) and only needs the process to exit with `code`: main prints
+// nothing more.
+struct ExitWith {
+  ExitCode code;
 };
 
 inline ExitCode exit_code_for(ErrorKind kind) {
@@ -43,6 +52,8 @@ inline ExitCode exit_code_for(ErrorKind kind) {
     case ErrorKind::io: return ExitCode::io;
     case ErrorKind::internal: return ExitCode::internal;
     case ErrorKind::blocked: return ExitCode::blocked;
+    case ErrorKind::lint: return ExitCode::lint;
+    case ErrorKind::ddl_lock_timeout: return ExitCode::ddl_lock_timeout;
   }
   return ExitCode::internal;
 }
@@ -62,6 +73,8 @@ inline constexpr const char* exit_code_table =
     "  10  lock timeout: another migrator held the lock too long\n"
     "  11  io: a local file could not be read or written\n"
     "  12  blocked: background updates wait for handlers that live in the application\n"
+    "  15  lint: strata lint (or up --lint error) found a problem at error severity\n"
+    "  21  ddl lock timeout: the DDL lock guard gave up after --ddl-retries attempts\n"
     "  70  internal error\n";
 
 }  // namespace strata::cli
