@@ -67,12 +67,18 @@ TEST_P(LintCli, ASuppressedStatementDoesNotFire) {
 }
 
 TEST_P(LintCli, NamedFilesAreTheOnlyOnesReported) {
+  add("2_drop.sql", "CREATE TABLE t (a INTEGER);\nDROP TABLE IF EXISTS nothing_here;\n");
   test::write_file(dir() / "elsewhere.sql", "DROP TABLE users;\n");
-  RunResult r = run({"lint", "--engine", engine_name(), "--since", "2", "--json", "elsewhere.sql"});
+  RunResult r = run({"lint", "--engine", engine_name(), "--since", "1", "--json", "elsewhere.sql"});
   EXPECT_EQ(r.code, 15) << r.out << r.err;
   auto findings = nlohmann::json::parse(r.out)["findings"];
   ASSERT_FALSE(findings.empty());
-  for (const auto& f : findings) EXPECT_EQ(f["file"], "elsewhere.sql");
+  bool dropped = false;
+  for (const auto& f : findings) {
+    EXPECT_EQ(f["file"], "elsewhere.sql");
+    dropped = dropped || f["rule"] == "drop-table";
+  }
+  EXPECT_TRUE(dropped) << r.out;
 }
 
 TEST_P(LintCli, NeedsAnEngine) {
