@@ -116,13 +116,17 @@ class SqliteAnalyzer final : public Analyzer {
     // ALTER TABLE: which kind it was shows in the columns before and after.
     const bool is_new = created_.count(lower(altered)) != 0;
     std::vector<Column> before = columns(altered);
-    std::set<std::string> tables_before = tables();
+    // A renamed table keeps its root page: that finds its new name.
+    const Value root = scratch_->fetch_value("SELECT coalesce(max(rootpage), 0) FROM sqlite_master WHERE type = 'table' "
+                                             "AND name = $1 COLLATE NOCASE",
+                                             {Value(altered)});
     run(st.text);
     std::vector<Column> after = columns(altered);
     if (after.empty()) {  // RENAME TO
       std::string to;
-      for (const std::string& t : tables()) {
-        if (tables_before.count(t) == 0) to = t;
+      if (auto row = scratch_->fetch_one("SELECT name FROM sqlite_master WHERE type = 'table' AND rootpage = $1",
+                                         {root})) {
+        to = (*row)[0].as<std::string>();
       }
       if (is_new) {
         created_.erase(lower(altered));
@@ -179,14 +183,6 @@ class SqliteAnalyzer final : public Analyzer {
     for (const Row& r : scratch_->fetch("SELECT name, \"notnull\", dflt_value IS NOT NULL FROM pragma_table_info($1)",
                                         {Value(table)})) {
       out.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>() != 0, r[2].as<std::int64_t>() != 0});
-    }
-    return out;
-  }
-
-  std::set<std::string> tables() {
-    std::set<std::string> out;
-    for (const Row& r : scratch_->fetch("SELECT name FROM sqlite_master WHERE type = 'table'")) {
-      out.insert(r[0].as<std::string>());
     }
     return out;
   }
