@@ -23,6 +23,8 @@ const char* to_string(ErrorKind kind) noexcept {
     case ErrorKind::port_target: return "port_target";
     case ErrorKind::port_conversion: return "port_conversion";
     case ErrorKind::port_verify: return "port_verify";
+    case ErrorKind::lint: return "lint";
+    case ErrorKind::ddl_lock_timeout: return "ddl_lock_timeout";
   }
   return "unknown";
 }

@@ -32,6 +32,8 @@ enum class ErrorKind {
   port_target,      // strata port: the target holds rows or is at another version
   port_conversion,  // strata port: a source value does not convert to the target column's type
   port_verify,      // strata port: row counts or checksums differ after copying
+  lint,          // strata lint found problems at error severity (strata/lint.hpp)
+  ddl_lock_timeout,  // the DDL lock guard gave up: a migration kept timing out on a lock
 };
 
 // A short stable name for the kind: "sql", "lock_timeout", ...

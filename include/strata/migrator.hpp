@@ -72,6 +72,21 @@ struct MigratorOptions {
   // shows their CREATE TABLE. An empty schema means the history table's.
   // nullopt: up() leaves them alone.
   std::optional<BackgroundTables> background_queue = BackgroundTables{};
+  // The DDL lock guard (PostgreSQL only; SQLite ignores it). With a non-zero
+  // ddl_lock_timeout, each transactional migration runs under SET LOCAL
+  // lock_timeout, so a statement queued behind a long transaction gives up
+  // instead of stalling every query queued behind its own lock request. When
+  // one fails with SQLSTATE 55P03 (lock_not_available), the migration is
+  // rolled back whole and retried after ddl_retry_backoff (doubling each time,
+  // at most 10 s), up to ddl_retries times; each retry is reported through
+  // on_warning, naming the backend pid(s) that held a lock on the tables the
+  // statement touches. Then Error{ddl_lock_timeout} naming them; the
+  // migrations before it stay applied, nothing of it does. With
+  // UpOptions::group a timeout is not retried (the group would have to be
+  // replayed) and fails with Error{ddl_lock_timeout} at once.
+  std::chrono::milliseconds ddl_lock_timeout{0};
+  int ddl_retries = 3;
+  std::chrono::milliseconds ddl_retry_backoff{200};
 };
 
 struct AppliedStep {
@@ -94,6 +109,11 @@ struct UpOptions {
   // Called after each migration commits (for progress output); with group,
   // for each migration of a group once the group has committed.
   std::function<void(const AppliedStep&)> on_applied;
+  // Called once under the migration lock, after validation and before the
+  // first migration runs, with what is about to be applied (not called when
+  // nothing is pending). Throwing refuses the run with nothing applied
+  // (`strata up` lints here).
+  std::function<void(const std::vector<const Migration*>& plan)> before_apply;
 };
 
 struct UpResult {
@@ -185,6 +205,13 @@ class Migrator {
   // (m must then be transactional).
   void apply(const Migration& m, const Prepared& p, History& history, bool in_open_transaction);
   void revert(const Migration& m, History& history, AppliedStep& step);
+  // The DDL lock guard (MigratorOptions::ddl_lock_timeout).
+  bool ddl_guard() const;
+  void set_lock_timeout();
+  // "the lock was held by pid N (state, application A)", read from pg_locks
+  // after a lock timeout in `failed_sql`. Never throws.
+  std::string lock_holders(std::string_view failed_sql);
+  Error give_up(const Error& e, int retries);
 
   Connection& connection_;
   const MigrationSet& source_;

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <thread>
+
+#include "lint/analyzer.hpp"
 
 #include "migration/lock.hpp"
 #include "migration/script_runner.hpp"
@@ -15,6 +18,9 @@ namespace strata {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// SQLSTATE lock_not_available: lock_timeout expired (or NOWAIT failed).
+constexpr const char* kLockNotAvailable = "55P03";
 
 std::int64_t micros_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
@@ -305,6 +311,8 @@ UpResult Migrator::up(const UpOptions& options) {
   auto report = validate_history(applied, true);
   for (const auto& w : report.warnings) warn(w);
   report.throw_if_failed();
+  const std::vector<const Migration*> plan = plan_up(source_, applied, options.target);
+  if (options.before_apply && !plan.empty()) options.before_apply(plan);
   if (options_.background_queue) BackgroundQueue(connection_, background_tables()).ensure();
 
   UpResult result;
@@ -333,7 +341,7 @@ UpResult Migrator::up(const UpOptions& options) {
                           grouped.size(), grouped.size() == 1 ? "" : "s", others,
                           grouped.size() == 1 ? "was" : "were"));
   };
-  for (const Migration* m : plan_up(source_, applied, options.target)) {
+  for (const Migration* m : plan) {
     AppliedStep step{m->version, m->description, {}};
     const auto start = Clock::now();
     std::optional<Prepared> p;
@@ -345,12 +353,22 @@ UpResult Migrator::up(const UpOptions& options) {
     }
     const bool joins_group = options.group && p->transactional && !p->foreign_keys_off;
     if (joins_group) {
-      if (!group) group.emplace(connection_);
+      if (!group) {
+        group.emplace(connection_);
+        if (ddl_guard()) set_lock_timeout();
+      }
     } else {
       commit_group();
     }
     try {
-      apply(*m, *p, history, joins_group);
+      try {
+        apply(*m, *p, history, joins_group);
+      } catch (const Error& e) {
+        // A group cannot be retried piecemeal: a lock timeout ends it at once.
+        if (!joins_group || !ddl_guard() || e.engine_code() != kLockNotAvailable) throw;
+        group.reset();  // roll back first, so pg_locks can be read
+        throw give_up(e, 0);
+      }
     } catch (Error& e) {
       failed(e, *m);
       throw;
@@ -381,11 +399,29 @@ void Migrator::apply(const Migration& m, const Prepared& p, History& history, bo
     body();
     history.record(m, micros_since(start), true, p.floor);
   } else if (p.transactional) {
-    Transaction tx(connection_);
-    body();
-    fk_off.check();
-    history.record(m, micros_since(start), true, p.floor);
-    tx.commit();
+    for (int attempt = 0;; ++attempt) {
+      try {
+        const auto attempt_start = Clock::now();
+        Transaction tx(connection_);
+        if (ddl_guard()) set_lock_timeout();
+        body();
+        fk_off.check();
+        history.record(m, micros_since(attempt_start), true, p.floor);
+        tx.commit();
+        return;
+      } catch (const Error& e) {
+        // ~Transaction has rolled the attempt back: nothing of it remains.
+        if (!ddl_guard() || e.engine_code() != kLockNotAvailable) throw;
+        if (attempt >= options_.ddl_retries) throw give_up(e, attempt);
+        const auto wait = std::min<std::chrono::milliseconds>(options_.ddl_retry_backoff * (1LL << std::min(attempt, 16)),
+                                                              std::chrono::seconds(10));
+        warn(fmt::format("migration {} ({}) timed out waiting for a lock (lock_timeout {} ms); {}; rolled back, "
+                         "retry {} of {} in {} ms",
+                         m.version, describe(m), options_.ddl_lock_timeout.count(), lock_holders(e.sql()),
+                         attempt + 1, options_.ddl_retries, wait.count()));
+        std::this_thread::sleep_for(wait);
+      }
+    }
   } else {
     // Outside a transaction: the history says "started" first, so a
     // failure or crash part-way leaves a visible dirty record.
@@ -402,6 +438,62 @@ void Migrator::apply(const Migration& m, const Prepared& p, History& history, bo
     }
     history.finish(m.version, micros_since(start));
   }
+}
+
+bool Migrator::ddl_guard() const {
+  return connection_.engine() == Engine::postgres && options_.ddl_lock_timeout.count() > 0;
+}
+
+void Migrator::set_lock_timeout() {
+  connection_.execute(fmt::format("SET LOCAL lock_timeout = {}", options_.ddl_lock_timeout.count()));
+}
+
+std::string Migrator::lock_holders(std::string_view failed_sql) {
+  // The lock wait is over by now: pg_blocking_pids() has nothing to say. What
+  // still shows is who holds locks on the tables the statement names (and,
+  // failing that, on any table of this database).
+  std::vector<std::string> tables = lint::detail::postgres_relations(failed_sql);
+  const std::string base =
+      "SELECT DISTINCT l.pid, coalesce(a.state, ''), coalesce(a.application_name, '') FROM pg_locks l "
+      "LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND l.pid <> pg_backend_pid() "
+      "AND l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+  std::vector<Row> rows;
+  try {
+    if (!tables.empty()) {
+      std::string in;
+      std::vector<Value> params;
+      for (const auto& t : tables) {
+        params.emplace_back(t);
+        in += fmt::format("{}to_regclass(${}::text)::oid", in.empty() ? "" : ", ", params.size());
+      }
+      rows = connection_.fetch(base + " AND l.relation IN (" + in + ") ORDER BY 1", params);
+    }
+    if (rows.empty()) rows = connection_.fetch(base + " ORDER BY 1");
+  } catch (const Error& e) {
+    return std::string("could not read pg_locks to name the lock holder: ") + e.engine_message();
+  }
+  if (rows.empty()) return "the lock was released before strata could see which pid held it";
+  std::string out;
+  for (const Row& r : rows) {
+    std::string state = r[1].as<std::string>();
+    std::string application = r[2].as<std::string>();
+    out += fmt::format("{}pid {}{}", out.empty() ? "" : ", ", r[0].as<std::int64_t>(),
+                       state.empty() && application.empty()
+                           ? std::string()
+                           : fmt::format(" ({}{}{})", state, state.empty() || application.empty() ? "" : ", ",
+                                         application.empty() ? "" : "application " + application));
+  }
+  return "the lock was held by " + out;
+}
+
+Error Migrator::give_up(const Error& e, int retries) {
+  Error out(ErrorKind::ddl_lock_timeout,
+            fmt::format("the DDL lock guard gave up after {} retr{}: a lock wait timed out each time (lock_timeout "
+                        "{} ms, SQLSTATE 55P03); {}; nothing of this migration was applied",
+                        retries, retries == 1 ? "y" : "ies", options_.ddl_lock_timeout.count(), lock_holders(e.sql())),
+            e.engine_code(), e.sql());
+  out.at(e.position());
+  return out;
 }
 
 DownResult Migrator::down(const DownOptions& options) {

@@ -510,7 +510,7 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
     r.skip_blanks();
     if (r.at_end()) {
       diag->add(Severity::error, offset,
-                "empty directive '-- strata:' (known: no-transaction, foreign-keys off, breaking, compatible-with N)");
+                "empty directive '-- strata:' (known: no-transaction, foreign-keys off, breaking, compatible-with N, lint-ignore RULE reason)");
       return;
     }
     const std::string shown = "'-- strata: " + std::string(r.rest()) + "'";
@@ -537,6 +537,10 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
         d->breaking = true;
         return;
       }
+    } else if (r.eat_phrase("lint-ignore")) {
+      // Read by strata lint (strata/lint.hpp), which finds it in the text
+      // before or inside each statement; nothing for the migrator.
+      return;
     } else if (r.eat_phrase("compatible-with")) {
       r.skip_blanks();
       if (!r.eat('v')) r.eat('V');
@@ -557,7 +561,7 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
     }
     diag->add(Severity::error, offset,
               "unknown directive " + shown +
-                  " (known: no-transaction, foreign-keys off, breaking, compatible-with N)");
+                  " (known: no-transaction, foreign-keys off, breaking, compatible-with N, lint-ignore RULE reason)");
     return;
   }
   r.reset(start);
@@ -651,7 +655,7 @@ Script parse_script(std::string_view input, Engine dialect) {
     if (r.eat_phrase("strata")) {
       r.skip_blanks();
       if (r.eat(':')) r.skip_blanks();
-      if (is_note(r)) continue;
+      if (is_note(r) || r.eat_phrase("lint-ignore")) continue;  // the differ's notes; strata lint's per-statement suppressions
       late_diag.add(Diagnostic::Severity::warning, c.begin,
                "directive ignored: '-- strata:' directives must come before the first statement");
     } else if (!starts_line(text, c.begin)) {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <set>
 
 #include "common.hpp"
 #include "strata/error.hpp"
@@ -81,6 +82,12 @@ void run_up(UpCommand& cmd) {
   Migrator migrator(*connection, source, migrator_options(cmd.common));
 
   UpOptions options = up_options(cmd);
+  options.before_apply = [&](const std::vector<const Migration*>& plan) {
+    std::set<Version> applied;
+    for (const Migration& m : source.all()) applied.insert(m.version);
+    for (const Migration* m : plan) applied.erase(m->version);
+    lint_before_up(cmd.common, source, connection->engine(), applied);
+  };
   if (!cmd.common.json) {
     options.on_applied = [](const AppliedStep& s) {
       fmt::print("Applied {} {} ({})\n", s.version, s.description, human_duration(s.duration));
@@ -116,6 +123,12 @@ void setup_up(CLI::App& app) {
   add_common_options(*sub, cmd->common);
   add_safety_options(*sub, cmd->common);
   add_background_options(*sub, cmd->common);
+  add_ddl_guard_options(*sub, cmd->common);
+  sub->add_option("--lint", cmd->common.lint,
+                  "Lint pending migrations first: warn (print findings to stderr), error (refuse with exit 15 "
+                  "when one is at error severity, before anything is applied) or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"error", "warn", "off"}));
   sub->add_option("--target", cmd->target, "Apply only up to this version (inclusive)");
   auto* dry = sub->add_flag("--dry-run", cmd->dry_run, "List what would be applied; change nothing");
   sub->add_flag("--sql", cmd->sql,
@@ -133,6 +146,13 @@ void setup_up(CLI::App& app) {
       "and column. With --group (or group = true under [migrations] in strata.toml) the pending\n"
       "migrations commit together instead, so a failure leaves the database as it was before the\n"
       "run; a no-transaction migration still runs alone, committing the group before it.\n\n"
+      "Pending migrations are linted first (see `strata lint`): findings are printed to stderr;\n"
+      "with --lint error (or lint = \"error\" under [migrations]) a finding at error severity\n"
+      "refuses the run with exit 15 before anything is applied.\n\n"
+      "DDL lock guard (PostgreSQL): with --ddl-lock-timeout S each transactional migration runs\n"
+      "under SET LOCAL lock_timeout; when a lock wait times out it is rolled back and retried with\n"
+      "backoff up to --ddl-retries times, each retry naming the pid that held the lock; then exit\n"
+      "21. On SQLite these options are accepted and do nothing.\n\n"
       "Examples:\n"
       "  strata up -d sqlite:app.db\n"
       "  DATABASE_URL=postgresql://app@localhost/app strata up -s db/migrations\n"

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "strata/error.hpp"
+#include "strata/lint.hpp"
 #include "strata/source.hpp"
 
 namespace strata::cli {
@@ -58,6 +59,40 @@ void add_safety_options(CLI::App& app, CommonOptions& options) {
                  "CONCURRENTLY in other sessions)")
       ->capture_default_str()
       ->check(CLI::IsMember({"wait", "poll"}));
+}
+
+void add_ddl_guard_options(CLI::App& app, CommonOptions& options) {
+  app.add_option("--ddl-lock-timeout", options.ddl_lock_timeout_s,
+                 "PostgreSQL: run each transactional migration under SET LOCAL lock_timeout of this many "
+                 "seconds and retry it when a lock wait times out (0 = off; SQLite: accepted, does nothing)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--ddl-retries", options.ddl_retries,
+                 "PostgreSQL: retries after a lock timeout before giving up with exit 21 (SQLite: accepted, "
+                 "does nothing)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
+void lint_before_up(const CommonOptions& options, const MigrationSet& source, Engine engine,
+                    const std::set<Version>& applied) {
+  if (options.lint == "off") return;
+  lint::Options lo;
+  lo.history_table = options.history_table;
+  lo.lock_guard = engine == Engine::postgres && options.ddl_lock_timeout_s > 0;
+  std::vector<lint::Finding> findings = lint::lint(source, engine, applied, lo);
+  int errors = 0;
+  for (const auto& f : findings) {
+    fmt::print(stderr, "lint: {}\n", lint::render(f));
+    if (f.severity == lint::Severity::error) ++errors;
+  }
+  if (errors > 0 && options.lint == "error") {
+    throw Error(ErrorKind::lint,
+                fmt::format("lint found {} problem{} at error severity in the pending migrations; nothing was "
+                            "applied (fix them, suppress one with -- strata: lint-ignore RULE reason, or run "
+                            "with --lint warn)",
+                            errors, errors == 1 ? "" : "s"));
+  }
 }
 
 namespace {
@@ -167,6 +202,19 @@ void apply_config(CommonOptions& o) {
   text("lock_mode", "--lock-mode", o.lock_mode);
   if (auto v = (*m)["lock_timeout"].value<double>(); v && !given(o, "--lock-timeout")) o.lock_timeout_s = *v;
   if (auto v = (*m)["group"].value<bool>(); v && !given(o, "--group")) o.group = *v;
+  text("lint", "--lint", o.lint);
+  if (o.lint != "error" && o.lint != "warn" && o.lint != "off") {
+    throw Error(ErrorKind::config, o.config + ": migrations.lint must be \"error\", \"warn\" or \"off\", not \"" +
+                                       o.lint + "\"");
+  }
+  if (auto v = (*m)["ddl_lock_timeout"].value<double>(); v && !given(o, "--ddl-lock-timeout")) {
+    if (*v < 0) throw Error(ErrorKind::config, o.config + ": migrations.ddl_lock_timeout must not be negative");
+    o.ddl_lock_timeout_s = *v;
+  }
+  if (auto v = (*m)["ddl_retries"].value<std::int64_t>(); v && !given(o, "--ddl-retries")) {
+    if (*v < 0 || *v > 1000) throw Error(ErrorKind::config, o.config + ": migrations.ddl_retries must be 0..1000");
+    o.ddl_retries = static_cast<int>(*v);
+  }
   if (auto* list = (*m)["allow_missing"].as_array()) {
     for (const auto& item : *list) {
       auto v = item.value<std::int64_t>();
@@ -234,6 +282,8 @@ MigratorOptions migrator_options(const CommonOptions& options) {
     m.allowed_checksums[v].insert(hex);
   }
   m.on_warning = [](std::string_view w) { fmt::print(stderr, "warning: {}\n", w); };
+  m.ddl_lock_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(options.ddl_lock_timeout_s * 1000)));
+  m.ddl_retries = options.ddl_retries;
   m.background_queue = background_tables(options);
   return m;
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct CommonOptions {
   std::vector<Version> allow_missing;
   bool skip_code_deltas = false;
   bool group = false;  // up --group, or group = true in [migrations]: one transaction per run
+  std::string lint = "warn";      // up --lint / lint = "error" | "warn" | "off" in [migrations]
+  double ddl_lock_timeout_s = 0;  // --ddl-lock-timeout / ddl_lock_timeout: 0 = the DDL lock guard is off
+  int ddl_retries = 3;            // --ddl-retries / ddl_retries
   std::optional<SynapseConfig> synapse;  // set by apply_config for [layout] kind = "synapse"
   bool json = false;
   CLI::App* app = nullptr;  // to tell which options were given on the command line
@@ -57,6 +61,13 @@ void add_common_options(CLI::App& app, CommonOptions& options);
 // Adds the validation and locking options (--ignore-missing,
 // --allow-unsupported, --allow-checksum, --lock-timeout, --lock-mode).
 void add_safety_options(CLI::App& app, CommonOptions& options);
+// Adds --ddl-lock-timeout and --ddl-retries (the DDL lock guard).
+void add_ddl_guard_options(CLI::App& app, CommonOptions& options);
+// Lints the migrations of `source` not in `applied` as configured, printing
+// findings to stderr ("lint: " + strata::lint::render); with lint = "error"
+// throws Error{lint} when one is at error severity. Does nothing with "off".
+void lint_before_up(const CommonOptions& options, const MigrationSet& source, Engine engine,
+                    const std::set<Version>& applied);
 // Adds only --json (for commands that need no database).
 void add_json_option(CLI::App& app, CommonOptions& options);
 // Adds --bg-table and --bg-log-table (the background-update queue and log,
@@ -99,5 +110,6 @@ void setup_dump(CLI::App& app);  // cmd_dump.cpp
 void setup_bg(CLI::App& app);  // bg status, bg run (cmd_bg.cpp)
 void setup_prepare(CLI::App& app);  // cmd_prepare.cpp
 void setup_port(CLI::App& app);  // cmd_port.cpp
+void setup_lint(CLI::App& app);  // cmd_lint.cpp
 
 }  // namespace strata::cli

@@ -27,6 +27,8 @@ enum class ExitCode : int {
   port_target = 17,      // strata port: the target holds rows or is at another version
   port_conversion = 18,  // strata port: a value does not convert to the target column's type
   port_verify = 19,      // strata port: row counts or checksums differ after copying
+  lint = 15,         // strata lint (or up --lint error) found a problem at error severity
+  ddl_lock_timeout = 21,  // the DDL lock guard gave up after its retries
   internal = 70,     // a bug in strata
   // Reserved for work in progress (one per issue, so parallel branches never
   // collide): 13 diff has changes (--exit-code), 14 drift found, 15 lint
@@ -42,6 +44,11 @@ struct ExitFailure : std::runtime_error {
   ExitFailure(ExitCode c, std::string k, const std::string& message) : std::runtime_error(message), code(c), kind(std::move(k)) {}
   ExitCode code;
   std::string kind;
+// Thrown by a command that has already reported its outcome (on stdout, as
+// JSON or text) and only needs the process to exit with `code`: main prints
+// nothing more.
+struct ExitWith {
+  ExitCode code;
 };
 
 inline ExitCode exit_code_for(ErrorKind kind) {
@@ -61,6 +68,8 @@ inline ExitCode exit_code_for(ErrorKind kind) {
     case ErrorKind::port_target: return ExitCode::port_target;
     case ErrorKind::port_conversion: return ExitCode::port_conversion;
     case ErrorKind::port_verify: return ExitCode::port_verify;
+    case ErrorKind::lint: return ExitCode::lint;
+    case ErrorKind::ddl_lock_timeout: return ExitCode::ddl_lock_timeout;
   }
   return ExitCode::internal;
 }
@@ -84,6 +93,8 @@ inline constexpr const char* exit_code_table =
     "  17  port: the target holds rows or is at another version\n"
     "  18  port: a source value does not convert to the target column's type\n"
     "  19  port: row counts or checksums differ after copying\n"
+    "  15  lint: strata lint (or up --lint error) found a problem at error severity\n"
+    "  21  ddl lock timeout: the DDL lock guard gave up after --ddl-retries attempts\n"
     "  70  internal error\n";
 
 }  // namespace strata::cli

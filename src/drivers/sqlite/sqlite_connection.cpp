@@ -376,6 +376,7 @@ class SqliteConnection final : public Connection {
   Engine engine() const noexcept override { return Engine::sqlite; }
   bool transactional_ddl() const noexcept override { return true; }
   bool in_transaction() const noexcept override { return sqlite3_get_autocommit(db_.get()) == 0; }
+  sqlite3* native() const noexcept { return db_.get(); }
 
   ResultSet query(std::string_view sql, std::span<const Value> params) override {
     if (!params.empty()) return query_cached(sql, params);
@@ -701,6 +702,30 @@ std::unique_ptr<Connection> open_sqlite(const DatabaseUrl& url, const ConnectOpt
     throw;
   }
   return std::make_unique<SqliteConnection>(std::move(db), redacted);
+}
+
+namespace {
+
+int record_authorizer_call(void* user, int action, const char* a1, const char* a2, const char* database,
+                           const char* inner) {
+  auto* calls = static_cast<std::vector<AuthorizerCall>*>(user);
+  calls->push_back({action, a1 != nullptr ? a1 : "", a2 != nullptr ? a2 : "", database != nullptr ? database : "",
+                    inner != nullptr ? inner : ""});
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+std::string prepare_authorized(Connection& connection, std::string_view sql, std::vector<AuthorizerCall>& calls) {
+  auto* sqlite = dynamic_cast<SqliteConnection*>(&connection);
+  if (sqlite == nullptr) throw Error(ErrorKind::internal, "prepare_authorized needs a SQLite connection");
+  sqlite3* db = sqlite->native();
+  sqlite3_set_authorizer(db, record_authorizer_call, &calls);
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+  StmtHandle stmt(raw);
+  sqlite3_set_authorizer(db, nullptr, nullptr);
+  return rc == SQLITE_OK ? std::string() : std::string(sqlite3_errmsg(db));
 }
 
 }  // namespace strata::detail
