@@ -20,6 +20,8 @@ enum class ExitCode : int {
   lock_timeout = 10, // another migrator held the lock too long
   io = 11,           // a local file could not be read or written
   blocked = 12,      // background updates wait for handlers that live in the application
+  diff_changes = 13, // strata diff --exit-code: the schemas differ
+  drift = 14,        // strata drift: the database differs from what its source produces
   internal = 70,     // a bug in strata
   // Reserved for work in progress (one per issue, so parallel branches never
   // collide): 13 diff has changes (--exit-code), 14 drift found, 15 lint
@@ -62,6 +64,15 @@ inline constexpr const char* exit_code_table =
     "  10  lock timeout: another migrator held the lock too long\n"
     "  11  io: a local file could not be read or written\n"
     "  12  blocked: background updates wait for handlers that live in the application\n"
+    "  13  diff --exit-code: the schemas differ\n"
+    "  14  drift: the database differs from what its migrations produce\n"
     "  70  internal error\n";
+
+// Thrown by a command that has printed its result and must still exit
+// non-zero without an error message (diff --exit-code, drift). main()
+// returns the code.
+struct ExitStatus {
+  ExitCode code = ExitCode::ok;
+};
 
 }  // namespace strata::cli

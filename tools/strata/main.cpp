@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   setup_repair(app);
   setup_dump(app);
   setup_bg(app);
+  setup_diff(app);
+  setup_drift(app);
 
   auto fail = [&](ExitCode code, const std::string& kind, const std::string& message,
                   const strata::Error* error = nullptr) {
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
     if (json) return fail(ExitCode::usage, "usage", e.what());
     app.exit(e);
     return static_cast<int>(ExitCode::usage);
+  } catch (const ExitStatus& e) {
+    return static_cast<int>(e.code);
   } catch (const strata::Error& e) {
     return fail(exit_code_for(e.kind()), strata::to_string(e.kind()), e.what(), &e);
   } catch (const std::exception& e) {
