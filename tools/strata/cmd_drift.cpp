@@ -87,11 +87,12 @@ DriftResult check(const DriftCommand& cmd, const DriftTarget& t) {
     for (const auto& s : status.migrations) {
       if (s.applied) newest = std::max(newest.value_or(s.version), s.version);
     }
-    for (const auto& s : status.migrations) {
-      if (s.state == MigrationState::pending && (!newest || s.version > *newest)) ++result.pending;
+    if (newest) {  // else never migrated: compare with the whole source
+      options.target = newest;
+      for (const auto& s : status.migrations) {
+        if (s.state == MigrationState::pending && s.version > *newest) ++result.pending;
+      }
     }
-    if (newest) options.target = newest;
-    else result.pending = 0;  // never migrated: compare with the whole source
   }
   schema::Schema expected = schema::load_schema(t.source, dev, options);
   schema::Schema actual;
