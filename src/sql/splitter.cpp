@@ -488,17 +488,6 @@ Filtered filter_only_lines(std::string_view s, Engine dialect, std::vector<Diagn
 
 // ------------------------------------------------------------- directives
 
-// The notes `strata diff` writes as comments (strata/schema/diff.hpp):
-// "-- strata: possible rename a -> b", "-- strata: cannot ...". They are for
-// the reviewer of a generated migration, not directives. `r` is past
-// "strata:" and its blanks.
-bool is_diff_note(Reader& r) {
-  const std::size_t start = r.pos();
-  if (r.eat_phrase("possible-rename") || r.eat_phrase("cannot")) return true;
-  r.reset(start);
-  return false;
-}
-
 // Reads one "--" comment from before the first statement (`body` is the text
 // after "--"; `first_line` says it is on line 1).
 void read_directive(std::string_view body, std::size_t offset, bool first_line, bool starts_its_line,
@@ -543,7 +532,6 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
       d->compatible_with = *n;
       return;
     }
-    if (is_diff_note(r)) return;
     diag->add(Severity::error, offset,
               "unknown directive " + shown +
                   " (known: no-transaction, breaking, compatible-with N)");
@@ -637,7 +625,7 @@ Script parse_script(std::string_view input, Engine dialect) {
   for (const detail::Span& c : lexed.late_directive_comments) {
     Reader r(text.substr(c.begin + 2, c.end - c.begin - 2));
     r.skip_blanks();
-    if (r.eat_phrase("strata") && (r.skip_blanks(), r.eat(':'), r.skip_blanks(), !is_diff_note(r))) {
+    if (r.eat_phrase("strata")) {
       late_diag.add(Diagnostic::Severity::warning, c.begin,
                "directive ignored: '-- strata:' directives must come before the first statement");
     } else if (!starts_line(text, c.begin)) {

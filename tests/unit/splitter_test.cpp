@@ -319,21 +319,6 @@ TEST(Splitter, OkIgnoresWarnings) {
   EXPECT_FALSE(parse_script("SELECT 'oops", Engine::sqlite).ok());
 }
 
-// strata diff writes these before a change's statements; in a generated
-// migration they may come first or between statements.
-TEST(Splitter, DiffNotesAreNeitherDirectivesNorWarnings) {
-  const Script s = parse_script(
-      "-- strata: possible rename users.mail -> users.email\n"
-      "-- strata: cannot change table t without a rebuild\n"
-      "ALTER TABLE users DROP COLUMN mail;\n"
-      "-- strata: possible rename users.mail -> users.email\n"
-      "ALTER TABLE users ADD COLUMN email TEXT;\n",
-      Engine::sqlite);
-  EXPECT_TRUE(s.diagnostics.empty());
-  EXPECT_EQ(s.statements.size(), 2u);
-  EXPECT_FALSE(parse_script("-- strata: possibly renamed\nSELECT 1;", Engine::sqlite).ok());
-}
-
 TEST(Splitter, RenderShowsTheLineAndACaret) {
   const std::string text = "SELECT 1;\r\n\tSELECT 'é', $fn$ body;\r\n";
   const Script s = parse_script(text, Engine::postgres);
