@@ -106,9 +106,6 @@ void run_new(NewCommand& cmd) {
   }
   fs::path dir = cmd.common.source;
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw Error(ErrorKind::io, "cannot create " + dir.string() + ": " + ec.message());
-
   // Infer the numbering from the files already there.
   Version max_version = 0;
   std::size_t width = 4;
@@ -148,6 +145,10 @@ void run_new(NewCommand& cmd) {
   } else {
     version = fmt::format("{:0{}}", max_version + 1, width);
   }
+
+  // Only now: --autogenerate with nothing to write leaves no directory behind.
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(ErrorKind::io, "cannot create " + dir.string() + ": " + ec.message());
 
   std::string stem = version + "_" + description;
   std::vector<fs::path> created;
