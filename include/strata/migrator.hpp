@@ -87,7 +87,9 @@ struct UpOptions {
   // whole or not at all, so a fresh install that fails part-way leaves the
   // database as it was before the run instead of half-built, and a long run
   // pays one commit instead of one per migration. A no-transaction migration
-  // ends the group before it and runs on its own, as without grouping.
+  // ends the group before it and runs on its own, as without grouping; so
+  // does a "-- strata: foreign-keys off" migration on SQLite (foreign keys
+  // go off before its own transaction and are checked before its commit).
   bool group = false;
   // Called after each migration commits (for progress output); with group,
   // for each migration of a group once the group has committed.

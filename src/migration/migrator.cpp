@@ -43,6 +43,53 @@ void run_code(const MigrationFunction& f, Connection& c, const Migration& m) {
   }
 }
 
+// "-- strata: foreign-keys off" on SQLite (SQLite's procedure for table
+// rebuilds, https://sqlite.org/lang_altertable.html#otheralter): foreign
+// keys go off before the migration's transaction (the pragma does nothing
+// inside one) and on again when this guard ends, failure or not;
+// check_foreign_keys() runs before the commit. Does nothing on PostgreSQL or
+// when the directive is absent.
+class ForeignKeysOff {
+ public:
+  ForeignKeysOff(Connection& c, bool wanted) : c_(c), active_(wanted && c.engine() == Engine::sqlite) {
+    if (active_) c_.execute("PRAGMA foreign_keys = OFF");
+  }
+  ~ForeignKeysOff() {
+    if (!active_) return;
+    try {
+      c_.execute("PRAGMA foreign_keys = ON");
+    } catch (...) {  // a destructor never throws; the connection is broken anyway
+    }
+  }
+  ForeignKeysOff(const ForeignKeysOff&) = delete;
+  ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+
+  // Throws Error{ErrorKind::sql} naming the violating rows (at most 20) when
+  // PRAGMA foreign_key_check finds any; the caller's transaction then rolls
+  // back.
+  void check() {
+    if (!active_) return;
+    const std::vector<Row> rows = c_.fetch("PRAGMA foreign_key_check");
+    if (rows.empty()) return;
+    std::string list;
+    for (std::size_t i = 0; i < rows.size() && i < 20; ++i) {
+      const Row& r = rows[i];
+      list += fmt::format("\n  table {} rowid {} references a missing row of {}", r[0].to_string(),
+                          r[1].is_null() ? "(none: WITHOUT ROWID)" : r[1].to_string(), r[2].to_string());
+    }
+    if (rows.size() > 20) list += fmt::format("\n  ... and {} more", rows.size() - 20);
+    throw Error(ErrorKind::sql,
+                fmt::format("foreign key check failed after a '-- strata: foreign-keys off' migration "
+                            "({} violating row{}); nothing was committed:{}",
+                            rows.size(), rows.size() == 1 ? "" : "s", list),
+                "SQLITE_CONSTRAINT_FOREIGNKEY (787)", "PRAGMA foreign_key_check");
+  }
+
+ private:
+  Connection& c_;
+  bool active_;
+};
+
 std::string repair_hint(const Version v) {
   return fmt::format(
       "Undo or finish its effects by hand, then run `strata repair --forget {0}` (if you undid "
@@ -174,14 +221,16 @@ std::vector<const Migration*> Migrator::plan(const UpOptions& options) {
 struct Migrator::Prepared {
   std::optional<sql::Script> script;  // SQL migrations
   bool transactional = true;
+  bool foreign_keys_off = false;  // "-- strata: foreign-keys off" (acted on on SQLite only)
   std::optional<Version> floor;
 };
 
 Migrator::Prepared Migrator::prepare(const Migration& m) const {
-  Prepared p{std::nullopt, m.code_transactional, m.compat_floor};
+  Prepared p{std::nullopt, m.code_transactional, false, m.compat_floor};
   if (m.kind == MigrationKind::sql) {
     p.script = parse_or_throw(m.path, m.sql, connection_.engine());
     p.transactional = !p.script->directives.no_transaction;
+    p.foreign_keys_off = p.script->directives.foreign_keys_off && connection_.engine() == Engine::sqlite;
     p.floor = floor_of(m, p.script->directives);
   }
   return p;
@@ -201,12 +250,13 @@ std::string Migrator::script(const UpOptions& options) {
   for (const Migration* m : plan(options)) {
     const Prepared p = prepare(*m);
     const bool tx = p.transactional;
-    if (group_open && !tx) {
+    if (group_open && (!tx || p.foreign_keys_off)) {
       out += "COMMIT;\n";
       group_open = false;
     }
     out += fmt::format("\n-- {} {}: {}\n", m->version, m->description, describe(*m));
-    if (options.group && tx && !group_open) {
+    if (p.foreign_keys_off) out += "PRAGMA foreign_keys = OFF;\n";
+    if (options.group && tx && !p.foreign_keys_off && !group_open) {
       out += "-- --group: this and the following transactional migrations commit together\n" + begin;
       group_open = true;
     }
@@ -221,8 +271,10 @@ std::string Migrator::script(const UpOptions& options) {
       out += begin;
     }
     for (const auto& st : p.script->statements) out += st.text + ";\n";
+    if (p.foreign_keys_off) out += "PRAGMA foreign_key_check;  -- must return no rows\n";
     out += history.record_sql(*m, p.floor) + ";\n";
     if (tx && !group_open) out += "COMMIT;\n";
+    if (p.foreign_keys_off) out += "PRAGMA foreign_keys = ON;\n";
   }
   if (group_open) out += "COMMIT;\n";
   return out;
@@ -291,7 +343,7 @@ UpResult Migrator::up(const UpOptions& options) {
       failed(e, *m);
       throw;
     }
-    const bool joins_group = options.group && p->transactional;
+    const bool joins_group = options.group && p->transactional && !p->foreign_keys_off;
     if (joins_group) {
       if (!group) group.emplace(connection_);
     } else {
@@ -324,12 +376,14 @@ void Migrator::apply(const Migration& m, const Prepared& p, History& history, bo
       run_code(m.up, connection_, m);
     }
   };
+  ForeignKeysOff fk_off(connection_, p.foreign_keys_off && !in_open_transaction);
   if (in_open_transaction) {
     body();
     history.record(m, micros_since(start), true, p.floor);
   } else if (p.transactional) {
     Transaction tx(connection_);
     body();
+    fk_off.check();
     history.record(m, micros_since(start), true, p.floor);
     tx.commit();
   } else {
@@ -338,6 +392,7 @@ void Migrator::apply(const Migration& m, const Prepared& p, History& history, bo
     history.record(m, 0, false, p.floor, "started; did not finish");
     try {
       body();
+      fk_off.check();
     } catch (const Error& e) {
       const auto& at = e.position();
       std::string where = at.line > 0 ? fmt::format("statement {} at {}:{}:{}: ", at.statement, at.file, at.line, at.column)
@@ -409,6 +464,7 @@ void Migrator::revert(const Migration& m, History& history, AppliedStep& step) {
       script = parse_or_throw(m.down_path, m.down_sql, connection_.engine());
       transactional = !script->directives.no_transaction;
     }
+    ForeignKeysOff fk_off(connection_, script && script->directives.foreign_keys_off);
     auto body = [&] {
       if (script) {
         run_statements(connection_, m.down_path, *script);
@@ -419,11 +475,13 @@ void Migrator::revert(const Migration& m, History& history, AppliedStep& step) {
     if (transactional) {
       Transaction tx(connection_);
       body();
+      fk_off.check();
       history.remove(m.version);
       tx.commit();
     } else {
       history.mark_dirty(m.version, "reverting with its down script; did not finish");
       body();
+      fk_off.check();
       history.remove(m.version);
     }
   } catch (Error& e) {

@@ -19,56 +19,18 @@
 #include <string>
 
 #include "schema/dump_objects.hpp"
+#include "schema/postgres_catalog.hpp"
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
-#include "strata/transaction.hpp"
 
 namespace strata::schema::detail {
 namespace {
-
-// "AND <oid_expr> does not belong to an extension" (pg_depend type 'e').
-std::string not_in_extension(std::string_view catalog, std::string_view oid_expr) {
-  return fmt::format(
-      "NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '{}'::regclass AND x.objid = {} AND x.deptype = 'e')",
-      catalog, oid_expr);
-}
-
-// The name of collation `oid_expr`, qualified when not on search_path.
-std::string collation_name(std::string_view oid_expr) {
-  return fmt::format(
-      "(SELECT CASE WHEN pg_collation_is_visible(co.oid) THEN quote_ident(co.collname) "
-      "ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END "
-      "FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = {})",
-      oid_expr);
-}
 
 std::string key(std::string_view a, std::string_view b) {
   std::string k(a);
   k += '\0';
   k += b;
   return k;
-}
-
-std::optional<std::string> text_or_null(const Row& r, std::size_t i) { return r.get<std::optional<std::string>>(i); }
-
-// Removes the schema from the table name after the first " ON " outside
-// double quotes ("CREATE INDEX i ON public.t USING ...", "CREATE TRIGGER t
-// AFTER UPDATE OF \"a ON b\" ON public.t ..."): the deparser always
-// qualifies that one name.
-std::string unqualify_on(std::string def, std::string_view qualified, std::string_view bare, const std::string& label) {
-  bool quoted = false;
-  for (std::size_t i = 0; i < def.size(); ++i) {
-    if (def[i] == '"') {
-      quoted = !quoted;
-    } else if (!quoted && def.compare(i, 4, " ON ") == 0) {
-      std::size_t at = i + 4;
-      if (def.compare(at, 5, "ONLY ") == 0) at += 5;
-      if (def.compare(at, qualified.size(), qualified) != 0) break;
-      def.replace(at, qualified.size(), bare);
-      return def;
-    }
-  }
-  throw Error(ErrorKind::internal, "unexpected PostgreSQL definition of " + label + ": " + def);
 }
 
 // Sequence options from columns start, increment, min, max, cache, cycle.
@@ -88,14 +50,10 @@ constexpr const char* kOptionsSql =
 
 class Reader {
  public:
-  Reader(Connection& c, const DumpOptions& options) : c_(c), options_(options) {}
+  Reader(Connection& c, const CatalogSnapshot& snapshot, const DumpOptions& options)
+      : c_(c), snapshot_(snapshot), options_(options), ns_(snapshot.namespace_oid()) {}
 
   std::vector<DumpObject> read() {
-    auto ns = c_.query("SELECT oid::text FROM pg_namespace WHERE nspname = $1", {options_.schema});
-    if (ns.rows.empty()) {
-      throw Error(ErrorKind::usage, "cannot dump schema \"" + options_.schema + "\": it does not exist");
-    }
-    ns_ = ns.rows[0].get<std::string>(0);
     refuse_unsupported();
     read_extensions();
     read_columns();
@@ -128,36 +86,10 @@ class Reader {
   }
 
   void refuse_unsupported() {
-    const std::string rel = "c.relnamespace = $1::oid AND " + not_in_extension("pg_class", "c.oid");
-    auto rows = query(
-        "SELECT what, rel FROM ("
-        " SELECT 'partitioned table ' || c.relname AS what, c.relname AS rel FROM pg_class c"
-        "  WHERE " + rel + " AND c.relkind = 'p'"
-        " UNION ALL SELECT 'table partition ' || c.relname, c.relname FROM pg_class c"
-        "  WHERE " + rel + " AND c.relispartition"
-        " UNION ALL SELECT 'inheriting table ' || c.relname, c.relname FROM pg_inherits i"
-        "  JOIN pg_class c ON c.oid = i.inhrelid WHERE " + rel +
-        " UNION ALL SELECT 'typed table ' || c.relname, c.relname FROM pg_class c"
-        "  WHERE " + rel + " AND c.relkind = 'r' AND c.reloftype <> 0"
-        " UNION ALL SELECT 'foreign table ' || c.relname, c.relname FROM pg_class c"
-        "  WHERE " + rel + " AND c.relkind = 'f'"
-        " UNION ALL SELECT 'row-level security on ' || c.relname, c.relname FROM pg_class c"
-        "  WHERE " + rel + " AND c.relrowsecurity"
-        " UNION ALL SELECT 'policy ' || p.polname || ' on ' || c.relname, c.relname FROM pg_policy p"
-        "  JOIN pg_class c ON c.oid = p.polrelid WHERE " + rel +
-        " UNION ALL SELECT 'rule ' || r.rulename || ' on ' || c.relname, c.relname FROM pg_rewrite r"
-        "  JOIN pg_class c ON c.oid = r.ev_class WHERE " + rel + " AND r.rulename <> '_RETURN'"
-        " UNION ALL SELECT 'aggregate ' || p.proname, NULL FROM pg_proc p"
-        "  WHERE p.pronamespace = $1::oid AND p.prokind = 'a' AND " + not_in_extension("pg_proc", "p.oid") +
-        " UNION ALL SELECT CASE t.typtype WHEN 'r' THEN 'range type ' ELSE 'base type ' END || t.typname, NULL"
-        "  FROM pg_type t WHERE t.typnamespace = $1::oid AND " + not_in_extension("pg_type", "t.oid") +
-        "  AND (t.typtype = 'r' OR (t.typtype = 'b' AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)))"
-        ") u ORDER BY what");
     std::string found;
-    for (const Row& r : rows.rows) {
-      auto table = text_or_null(r, 1);
-      if (table && excluded_table(*table, options_)) continue;
-      found += (found.empty() ? "" : ", ") + r.get<std::string>(0);
+    for (const UnsupportedObject& u : unsupported_objects(c_, snapshot_)) {
+      if (u.table && excluded_table(*u.table, options_)) continue;
+      found += (found.empty() ? "" : ", ") + u.label;
     }
     if (!found.empty()) {
       throw Error(ErrorKind::usage, "cannot dump schema \"" + options_.schema +
@@ -429,13 +361,7 @@ class Reader {
     for (const Row& r : rows.rows) {
       const auto name = r.get<std::string>(1);
       const auto args = r.get<std::string>(2);
-      std::string def = r.get<std::string>(3);
-      const auto qualifier = r.get<std::string>(4);
-      for (std::string_view head : {"CREATE OR REPLACE FUNCTION ", "CREATE OR REPLACE PROCEDURE "}) {
-        if (def.starts_with(head) && def.compare(head.size(), qualifier.size(), qualifier) == 0) {
-          def.erase(head.size(), qualifier.size());
-        }
-      }
+      std::string def = unqualify_function(r.get<std::string>(3), r.get<std::string>(4));
       std::size_t o = add(DumpKind::function, key(name, args), std::move(def), "function " + name + "(" + args + ")");
       own("pg_proc", r.get<std::string>(0), o);
     }
@@ -513,6 +439,7 @@ class Reader {
   };
 
   Connection& c_;
+  const CatalogSnapshot& snapshot_;
   const DumpOptions& options_;
   std::string ns_;
   std::vector<DumpObject> objects_;
@@ -527,11 +454,8 @@ class Reader {
 }  // namespace
 
 std::vector<DumpObject> read_postgres_schema(Connection& connection, const DumpOptions& options) {
-  const bool outermost = connection.transaction_depth() == 0 && !connection.in_transaction();
-  Transaction transaction(connection);  // never committed: rolls back
-  if (outermost) connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-  connection.query("SELECT set_config('search_path', quote_ident($1), true)", {options.schema});
-  return Reader(connection, options).read();
+  CatalogSnapshot snapshot(connection, options.schema, "dump");
+  return Reader(connection, snapshot, options).read();
 }
 
 }  // namespace strata::schema::detail

@@ -4,75 +4,17 @@
 // (no IF NOT EXISTS, no TEMP, no schema qualifier) and rewritten by ALTER
 // TABLE, and rebuilds the object from that text when it opens the file. So
 // the stored text is the object's definition, and the dump repeats it.
-#include <cctype>
 #include <map>
 #include <set>
 #include <string>
 
 #include "schema/dump_objects.hpp"
+#include "schema/sqlite_text.hpp"
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
 
 namespace strata::schema::detail {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// The identifiers and keywords of a SQLite statement, lower-cased (SQLite
-// compares names ASCII case-insensitively, quoted or not): bare words and
-// "...", [...] and `...` names; strings, numbers and comments skipped. Used
-// only to see which views a view names, so a false match merely orders two
-// views differently.
-std::set<std::string> words(std::string_view sql) {
-  std::set<std::string> out;
-  std::size_t i = 0;
-  const std::size_t n = sql.size();
-  auto quoted = [&](char close) {
-    std::string name;
-    for (++i; i < n; ++i) {
-      if (sql[i] == close) {
-        if (close != ']' && i + 1 < n && sql[i + 1] == close) {
-          name += close;
-          ++i;
-          continue;
-        }
-        ++i;
-        break;
-      }
-      name += sql[i];
-    }
-    return name;
-  };
-  while (i < n) {
-    char c = sql[i];
-    if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
-      while (i < n && sql[i] != '\n') ++i;
-    } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
-      std::size_t end = sql.find("*/", i + 2);
-      i = end == std::string_view::npos ? n : end + 2;
-    } else if (c == '\'') {
-      quoted('\'');
-    } else if (c == '"' || c == '`') {
-      out.insert(lower(quoted(c)));
-    } else if (c == '[') {
-      out.insert(lower(quoted(']')));
-    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80) {
-      std::size_t start = i;
-      while (i < n && (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '_' || sql[i] == '$' ||
-                       static_cast<unsigned char>(sql[i]) >= 0x80)) {
-        ++i;
-      }
-      out.insert(lower(sql.substr(start, i - start)));
-    } else {
-      ++i;
-    }
-  }
-  return out;
-}
 
 std::string key(std::string_view a, std::string_view b) {
   std::string k(a);
@@ -87,16 +29,9 @@ std::vector<DumpObject> read_sqlite_schema(Connection& connection, const DumpOpt
   // The shadow tables of virtual tables (an FTS5 table's t_data, t_idx, ...)
   // are created by their CREATE VIRTUAL TABLE; dumping them would make it
   // fail. PRAGMA table_list (SQLite 3.37) names them.
-  std::set<std::string> shadow;
-  bool know_shadows = true;
-  try {
-    for (const Row& r : connection.query("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")
-                            .rows) {
-      shadow.insert(lower(r.get<std::string>(0)));
-    }
-  } catch (const Error&) {
-    know_shadows = false;
-  }
+  const std::optional<std::set<std::string>> shadows = sqlite_shadow_tables(connection);
+  const bool know_shadows = shadows.has_value();
+  const std::set<std::string> shadow = shadows.value_or(std::set<std::string>{});
 
   ResultSet rows = connection.query(
       "SELECT type, name, tbl_name, sql FROM sqlite_master "
@@ -105,7 +40,7 @@ std::vector<DumpObject> read_sqlite_schema(Connection& connection, const DumpOpt
   std::set<std::string> excluded;
   for (const Row& r : rows.rows) {
     if (r.get<std::string>(0) == "table" && excluded_table(r.get<std::string>(1), options)) {
-      excluded.insert(lower(r.get<std::string>(1)));
+      excluded.insert(ascii_lower(r.get<std::string>(1)));
     }
   }
   std::vector<DumpObject> objects;
@@ -115,9 +50,9 @@ std::vector<DumpObject> read_sqlite_schema(Connection& connection, const DumpOpt
     auto name = r.get<std::string>(1);
     auto table = r.get<std::string>(2);
     auto sql = r.get<std::string>(3);
-    if (lower(name).starts_with("sqlite_") || shadow.contains(lower(name))) continue;
-    if (type != "view" && excluded.contains(lower(table))) continue;
-    if (!know_shadows && type == "table" && lower(sql).starts_with("create virtual table")) {
+    if (ascii_lower(name).starts_with("sqlite_") || shadow.contains(ascii_lower(name))) continue;
+    if (type != "view" && excluded.contains(ascii_lower(table))) continue;
+    if (!know_shadows && type == "table" && ascii_lower(sql).starts_with("create virtual table")) {
       throw Error(ErrorKind::usage, "cannot dump virtual table " + name +
                                         ": this SQLite is older than 3.37 and cannot tell its shadow tables apart");
     }
@@ -133,7 +68,7 @@ std::vector<DumpObject> read_sqlite_schema(Connection& connection, const DumpOpt
     } else if (type == "view") {
       o.kind = DumpKind::view;
       o.key = name;
-      views[lower(name)] = objects.size();
+      views[ascii_lower(name)] = objects.size();
     } else {
       o.kind = DumpKind::trigger;
       o.key = key(table, name);
@@ -143,7 +78,7 @@ std::vector<DumpObject> read_sqlite_schema(Connection& connection, const DumpOpt
   // SQLite does not check what a view reads until it is used, but a dump
   // that defines views before the views they read is easier to follow.
   for (auto& [name, index] : views) {
-    for (const std::string& word : words(objects[index].sql)) {
+    for (const std::string& word : sqlite_words(objects[index].sql)) {
       if (auto it = views.find(word); it != views.end()) objects[index].depends_on.push_back(it->second);
     }
   }

@@ -289,6 +289,7 @@ class Lexer {
         states_(postgres_ ? kPostgresTable : kSqliteTable) {}
 
   LexResult run();
+  std::vector<Token> tokens() const;
 
  private:
   unsigned char at(std::size_t i) const { return static_cast<unsigned char>(s_[i]); }
@@ -636,8 +637,87 @@ LexResult Lexer::run() {
   }
 }
 
+// The same lexical rules as run(), token by token. Every *_end that finds no
+// end (npos) makes the construct run to the end of the input.
+std::vector<Token> Lexer::tokens() const {
+  std::vector<Token> out;
+  auto until = [this](std::size_t end) { return end == npos ? n_ : end; };
+  std::size_t i = 0;
+  while (i < n_) {
+    const std::size_t b = i;
+    TokenKind kind = TokenKind::symbol;
+    switch (tables_.cls[at(i)]) {
+      case C_SPACE:
+        ++i;
+        continue;
+      case C_MINUS:
+        if (i + 1 < n_ && s_[i + 1] == '-') {
+          i = line_comment_end(i);
+          continue;
+        }
+        ++i;
+        break;
+      case C_SLASH:
+        if (i + 1 < n_ && s_[i + 1] == '*') {
+          int open = 0;
+          i = until(block_comment_end(i, &open));
+          continue;
+        }
+        ++i;
+        break;
+      case C_QUOTE:
+        kind = TokenKind::string;
+        i = until(quoted_end(i, '\''));
+        break;
+      case C_DQUOTE:
+        kind = TokenKind::quoted;
+        i = until(quoted_end(i, '"'));
+        break;
+      case C_BACKTICK:
+        kind = TokenKind::quoted;
+        i = until(quoted_end(i, '`'));
+        break;
+      case C_BRACKET:
+        kind = TokenKind::quoted;
+        i = until(bracket_end(i));
+        break;
+      case C_DOLLAR:  // PostgreSQL only; a '$' inside a word was taken by C_WORD
+        if (n_ - i >= kPlaceholder.size() && std::memcmp(s_ + i, kPlaceholder.data(), kPlaceholder.size()) == 0) {
+          kind = TokenKind::word;
+          i += kPlaceholder.size();
+        } else if (const std::size_t tag = dollar_tag_len(i)) {
+          kind = TokenKind::string;
+          i = until(dollar_body_end(i, tag));
+        } else if (i + 1 < n_ && is_digit(at(i + 1))) {
+          kind = TokenKind::word;
+          for (++i; i < n_ && is_digit(at(i)); ++i) {
+          }
+        } else {
+          ++i;
+        }
+        break;
+      case C_WORD:
+        kind = TokenKind::word;
+        for (++i; i < n_ && tables_.word_cont[at(i)]; ++i) {
+        }
+        if (postgres_ && i - b == 1 && (s_[b] == 'E' || s_[b] == 'e') && i < n_ && s_[i] == '\'') {
+          kind = TokenKind::string;
+          i = until(escape_string_end(i));
+        }
+        break;
+      default:  // C_SEMI, C_OTHER
+        ++i;
+        break;
+    }
+    out.push_back(Token{kind, Span{b, i}});
+  }
+  return out;
+}
+
 }  // namespace
 
 LexResult lex(std::string_view text, Engine dialect) { return Lexer(text, dialect).run(); }
+
+std::vector<Token> tokenize(std::string_view text, Engine dialect) { return Lexer(text, dialect).tokens(); }
 
 }  // namespace strata::sql::detail

@@ -1,11 +1,17 @@
-// sql/lexer.hpp (internal): finds statement boundaries in a SQL script.
+// sql/lexer.hpp (internal): finds statement boundaries in a SQL script, and
+// the tokens of one statement.
 //
-// This is the byte-level half of strata::sql::parse_script: one pass over the
-// text that knows just enough of each dialect's lexical syntax (strings,
+// lex() is the byte-level half of strata::sql::parse_script: one pass over
+// the text that knows just enough of each dialect's lexical syntax (strings,
 // quoted identifiers, comments, dollar-quoted bodies, trigger and BEGIN ATOMIC
 // bodies) to tell a terminating ';' from one inside something. It knows
 // nothing of directives, "-- only:" lines or line numbers; parse_script does
 // those. See lexer.cpp for the state machine.
+//
+// tokenize() applies the same lexical rules to list a statement's tokens, for
+// readers that walk a statement's clauses (the SQLite schema reader finds
+// CHECK expressions and constraint names in the CREATE TABLE text SQLite
+// keeps). It is a lexer, not a parser: it knows no grammar.
 #pragma once
 
 #include <cstddef>
@@ -53,5 +59,26 @@ struct LexResult {
 
 // Never throws (except std::bad_alloc). `text` must not include a UTF-8 BOM.
 LexResult lex(std::string_view text, Engine dialect);
+
+enum class TokenKind {
+  // A keyword, bare identifier or number: a run of [A-Za-z0-9_$\x80-\xff]
+  // (PostgreSQL: a $n parameter too). A number with a '.' or an exponent
+  // sign comes out as several tokens ("1.5" is word, symbol, word).
+  word,
+  quoted,  // a quoted identifier: "..." (SQLite also [...] and `...`), quotes included
+  string,  // '...' (PostgreSQL also E'...' and $tag$...$tag$), quotes included
+  symbol,  // any other byte, one at a time: ( ) , ; . and operators
+};
+
+struct Token {
+  TokenKind kind = TokenKind::symbol;
+  Span span;  // in the tokenized text
+};
+
+// The tokens of `text` in order; blanks and comments are not tokens. A
+// construct the input ends inside (an unterminated string, quoted identifier
+// or comment) runs to the end of the input: a string or quoted identifier is
+// one token, a comment is skipped. Never throws (except std::bad_alloc).
+std::vector<Token> tokenize(std::string_view text, Engine dialect);
 
 }  // namespace strata::sql::detail

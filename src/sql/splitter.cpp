@@ -488,6 +488,16 @@ Filtered filter_only_lines(std::string_view s, Engine dialect, std::vector<Diagn
 
 // ------------------------------------------------------------- directives
 
+// "-- strata: possible rename a -> b" and "-- strata: cannot ...": notes
+// strata itself writes into generated SQL (strata/schema/diff.hpp), read as
+// plain comments wherever they are. REQUIRES: `r` is just after "strata:".
+bool is_note(Reader& r) {
+  const std::size_t start = r.pos();
+  if (r.eat_phrase("possible-rename") || r.eat_phrase("cannot")) return true;
+  r.reset(start);
+  return false;
+}
+
 // Reads one "--" comment from before the first statement (`body` is the text
 // after "--"; `first_line` says it is on line 1).
 void read_directive(std::string_view body, std::size_t offset, bool first_line, bool starts_its_line,
@@ -500,15 +510,28 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
     r.skip_blanks();
     if (r.at_end()) {
       diag->add(Severity::error, offset,
-                "empty directive '-- strata:' (known: no-transaction, breaking, compatible-with N)");
+                "empty directive '-- strata:' (known: no-transaction, foreign-keys off, breaking, compatible-with N)");
       return;
     }
     const std::string shown = "'-- strata: " + std::string(r.rest()) + "'";
+    if (is_note(r)) return;
     if (r.eat_phrase("no-transaction")) {
       if (r.at_end()) {
         d->no_transaction = true;
         return;
       }
+    } else if (r.eat_phrase("foreign-keys")) {
+      r.skip_blanks();
+      const std::string_view value = r.word();
+      if (equals_ci(value, "off") && r.at_end()) {
+        d->foreign_keys_off = true;
+        return;
+      }
+      if (!(equals_ci(value, "on") && r.at_end())) {
+        diag->add(Severity::error, offset, "directive " + shown + " expects off: '-- strata: foreign-keys off'");
+        return;
+      }
+      return;  // "on" is the default and changes nothing
     } else if (r.eat_phrase("breaking")) {
       if (r.at_end()) {
         d->breaking = true;
@@ -534,7 +557,7 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
     }
     diag->add(Severity::error, offset,
               "unknown directive " + shown +
-                  " (known: no-transaction, breaking, compatible-with N)");
+                  " (known: no-transaction, foreign-keys off, breaking, compatible-with N)");
     return;
   }
   r.reset(start);
@@ -626,6 +649,9 @@ Script parse_script(std::string_view input, Engine dialect) {
     Reader r(text.substr(c.begin + 2, c.end - c.begin - 2));
     r.skip_blanks();
     if (r.eat_phrase("strata")) {
+      r.skip_blanks();
+      if (r.eat(':')) r.skip_blanks();
+      if (is_note(r)) continue;
       late_diag.add(Diagnostic::Severity::warning, c.begin,
                "directive ignored: '-- strata:' directives must come before the first statement");
     } else if (!starts_line(text, c.begin)) {

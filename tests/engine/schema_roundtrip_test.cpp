@@ -410,8 +410,3 @@ STRATA_INSTANTIATE_ENGINES(SchemaRoundTrip);
 }  // namespace
 }  // namespace strata
 
-// Until the differ lands on main (another branch of issue 10), this weak
-// stand-in lets the test link; the library's definition replaces it.
-namespace strata::schema {
-[[gnu::weak]] std::string Diff::sql() const { throw Error(ErrorKind::internal, "schema diff is not available yet"); }
-}  // namespace strata::schema

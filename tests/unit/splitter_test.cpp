@@ -4,7 +4,7 @@
 // NAME.expected the result on both engines, or NAME.sqlite.expected and
 // NAME.postgres.expected when the engines disagree. Expectation format:
 //
-//   == directives: no-transaction breaking compatible-with=N   (only when one is set)
+//   == directives: no-transaction foreign-keys-off breaking compatible-with=N   (only when one is set)
 //   == statement LINE:COLUMN
 //   the statement's exact text, over as many lines as it takes
 //   == error LINE:COLUMN: message
@@ -74,9 +74,10 @@ std::string show_cr(std::string_view s) {
 std::string serialize(const Script& s) {
   std::string out;
   const auto& d = s.directives;
-  if (d.no_transaction || d.breaking || d.compatible_with) {
+  if (d.no_transaction || d.foreign_keys_off || d.breaking || d.compatible_with) {
     out += "== directives:";
     if (d.no_transaction) out += " no-transaction";
+    if (d.foreign_keys_off) out += " foreign-keys-off";
     if (d.breaking) out += " breaking";
     if (d.compatible_with) out += " compatible-with=" + std::to_string(*d.compatible_with);
     out += '\n';

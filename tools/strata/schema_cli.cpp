@@ -105,10 +105,3 @@ std::string migration_text(const schema::Diff& diff, const std::string& header) 
 
 }  // namespace strata::cli
 
-// Until the differ lands on main (src/schema/diff.cpp, another branch of
-// issue 10), these weak stand-ins let the CLI link; the library's
-// definitions replace them. Removed when the differ is merged.
-namespace strata::schema {
-[[gnu::weak]] std::string Diff::sql() const { throw Error(ErrorKind::internal, "schema diff is not available yet"); }
-[[gnu::weak]] const char* to_string(ChangeKind) noexcept { return "?"; }
-}  // namespace strata::schema

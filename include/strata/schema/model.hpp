@@ -70,7 +70,9 @@ const char* to_string(TypeFamily family) noexcept;
 
 struct ColumnType {
   // As the engine spells it. SQLite: the declared type as written, e.g.
-  // "VARCHAR(20)", or "" when the column has none. PG: format_type(), e.g.
+  // "VARCHAR(20)", or "" when the column has none (SQLite itself writes the
+  // six STRICT type names INT, INTEGER, REAL, TEXT, BLOB and ANY in upper
+  // case, however they were written). PG: format_type(), e.g.
   // "character varying(20)", "timestamp with time zone", "integer[]".
   std::string raw;
   TypeFamily family = TypeFamily::other;
@@ -101,8 +103,12 @@ enum class GeneratedKind {
 struct Column {
   std::string name;
   ColumnType type;
+  // Whether the column can hold NULL. SQLite: a rowid alias (INTEGER
+  // PRIMARY KEY) and the primary key columns of a WITHOUT ROWID table
+  // cannot, whether or not NOT NULL was written.
   bool nullable = true;
-  // The DEFAULT expression as the engine reports it (see the file comment);
+  // The DEFAULT expression as the engine reports it (see the file comment;
+  // SQLite: as written after DEFAULT, parentheses included, e.g. "(1 + 2)");
   // nullopt when there is none. PG serial columns show
   // "nextval('t_id_seq'::regclass)" here, and their sequence is in
   // Schema::sequences with owned_by set.

@@ -72,11 +72,18 @@ struct Statement {
 //   -- strata: no-transaction   also sqlx's "-- no-transaction" and
 //                               mautrix-go's "-- transaction: off" ("on" is
 //                               accepted and changes nothing)
+//   -- strata: foreign-keys off  SQLite: the migrator turns foreign keys off
+//                               around the migration and checks them before
+//                               its commit (a table rebuild needs it); "on"
+//                               is accepted and changes nothing
 //   -- strata: breaking
 //   -- strata: compatible-with N
 //   -- v5 (compatible with v3+): message   mautrix-go's header, on line 1:
 //                               sets compatible_with (the header without the
 //                               parenthesis sets nothing)
+// "-- strata: possible rename ..." and "-- strata: cannot ..." are notes
+// strata's differ writes (strata/schema/diff.hpp): plain comments anywhere,
+// never a directive, an error or a warning.
 // Errors: an unknown or malformed "-- strata:" directive, a bad
 // "-- transaction:" value, two different compatible-with values. A
 // "-- strata:" comment after the first statement is ignored with a warning.
@@ -102,6 +109,7 @@ struct Statement {
 // "-- end only"; a stray "-- end only" is a warning.
 struct Directives {
   bool no_transaction = false;
+  bool foreign_keys_off = false;
   bool breaking = false;
   std::optional<long long> compatible_with;
 };

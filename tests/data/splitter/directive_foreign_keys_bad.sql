@@ -1,0 +1,3 @@
+-- strata: foreign-keys maybe
+-- Strata: Foreign_Keys ON
+SELECT 1;

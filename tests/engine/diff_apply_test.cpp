@@ -1,0 +1,263 @@
+// diff_apply_test.cpp: the SQL schema::diff() writes, run on real databases
+// of both engines as a migration file (so through the splitter, the
+// directives and the migrator), keeping the data.
+#include <gtest/gtest.h>
+
+#include "strata/error.hpp"
+#include "strata/migrator.hpp"
+#include "strata/schema/diff.hpp"
+#include "support/engine_fixture.hpp"
+
+namespace strata {
+namespace {
+using namespace strata::schema;
+using test::table_exists;
+
+Column col(std::string name, std::string type, bool nullable = true, std::optional<std::string> def = std::nullopt) {
+  Column c;
+  c.name = std::move(name);
+  c.type.raw = std::move(type);
+  c.nullable = nullable;
+  c.default_value = std::move(def);
+  return c;
+}
+
+Index index(std::string name, std::string table, std::vector<std::string> columns, bool unique = false) {
+  Index i;
+  i.name = std::move(name);
+  i.table = std::move(table);
+  i.unique = unique;
+  for (std::string& c : columns) {
+    IndexKey k;
+    k.column = std::move(c);
+    i.keys.push_back(std::move(k));
+  }
+  return i;
+}
+
+class DiffApplyTest : public test::MigrationsTest {
+ protected:
+  bool pg() const { return engine() == Engine::postgres; }
+
+  // users <- orders (ON DELETE CASCADE), indexes, two views (one reading
+  // the other), a trigger; on PostgreSQL also an enum, a sequence, a
+  // function and comments. Names as the engine's inspector reports them.
+  Schema base() {
+    Schema s;
+    s.engine = engine();
+    s.name = pg() ? "public" : "main";
+    Table users;
+    users.name = "users";
+    users.columns = {col("id", pg() ? "bigint" : "INTEGER", false), col("email", pg() ? "text" : "TEXT", false),
+                     col("name", pg() ? "text" : "TEXT")};
+    users.primary_key = PrimaryKey{pg() ? "users_pkey" : "", {"id"}};
+    users.indexes.push_back(index("users_email", "users", {"email"}, true));
+    Table orders;
+    orders.name = "orders";
+    orders.columns = {col("id", pg() ? "bigint" : "INTEGER", false), col("user_id", pg() ? "bigint" : "INTEGER"),
+                      col("total", pg() ? "numeric(10,2)" : "REAL", true, "0")};
+    orders.primary_key = PrimaryKey{pg() ? "orders_pkey" : "", {"id"}};
+    ForeignKey fk;
+    fk.name = pg() ? "orders_user_id_fkey" : "";
+    fk.columns = {"user_id"};
+    fk.referenced_table = "users";
+    fk.referenced_columns = {"id"};
+    fk.on_delete = ReferentialAction::cascade;
+    orders.foreign_keys.push_back(fk);
+    orders.checks.push_back(CheckConstraint{pg() ? "orders_total_check" : "", "total >= 0"});
+    orders.indexes.push_back(index("orders_user", "orders", {"user_id"}));
+    s.tables = {orders, users};
+
+    View uo;
+    uo.name = "user_orders";
+    uo.depends_on = {"orders", "users"};
+    const std::string uo_sql = "SELECT u.id, u.email, o.total FROM users u JOIN orders o ON o.user_id = u.id";
+    uo.definition = pg() ? " " + uo_sql + ";" : "CREATE VIEW user_orders AS " + uo_sql;
+    View big;
+    big.name = "big_orders";
+    big.depends_on = {"user_orders"};
+    const std::string big_sql = "SELECT email FROM user_orders WHERE total > 100";
+    big.definition = pg() ? " " + big_sql + ";" : "CREATE VIEW big_orders AS " + big_sql;
+    s.views = {big, uo};
+
+    Trigger trg;
+    trg.name = "orders_touch";
+    trg.table = "orders";
+    if (pg()) {
+      trg.definition = "CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch()";
+      Function f;
+      f.name = "touch";
+      f.definition =
+          "CREATE OR REPLACE FUNCTION public.touch()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$ BEGIN RETURN NEW; "
+          "END $function$\n";
+      s.functions.push_back(f);
+      s.enums.push_back(Enum{"status", {"new", "paid"}, "order state"});
+      Column st = col("status", "status", false, "'new'::status");
+      st.type.family = TypeFamily::enumeration;
+      s.tables[0].columns.push_back(st);
+      Sequence seq;
+      seq.name = "ticket";
+      s.sequences.push_back(seq);
+      s.tables[1].comment = "people";
+      s.tables[1].columns[1].comment = "login";
+    } else {
+      trg.definition =
+          "CREATE TRIGGER orders_touch AFTER UPDATE ON orders BEGIN UPDATE orders SET total = total WHERE id = -1; END";
+    }
+    s.triggers.push_back(trg);
+    return s;
+  }
+
+  // Writes `d` as the next migration and applies it.
+  void apply(Connection& c, const Diff& d) {
+    ASSERT_TRUE(d.unsupported.empty()) << d.sql();
+    add(std::to_string(++version_) + "_diff.sql", d.sql());
+    try {
+      Migrator(c, load()).up();
+    } catch (const Error& e) {
+      FAIL() << e.what() << "\n--- the diff:\n" << d.sql();
+    }
+  }
+
+  std::int64_t count(Connection& c, const std::string& sql) { return c.fetch_value<std::int64_t>(sql); }
+
+  int version_ = 0;
+};
+
+TEST_P(DiffApplyTest, CreatesAndDropsAWholeSchema) {
+  Schema empty;
+  empty.engine = engine();
+  auto c = db().connect();
+  apply(*c, diff(empty, base()));
+  for (const char* t : {"users", "orders"}) EXPECT_TRUE(table_exists(*c, t)) << t;
+  c->execute("INSERT INTO users (id, email) VALUES (1, 'a@x')");
+  c->execute("INSERT INTO orders (id, user_id, total) VALUES (1, 1, 150)");
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM big_orders"), 1);
+  EXPECT_THROW(c->execute("INSERT INTO orders (id, user_id, total) VALUES (2, 99, 1)"), Error);  // the FK holds
+
+  apply(*c, diff(base(), empty));
+  for (const char* t : {"users", "orders"}) EXPECT_FALSE(table_exists(*c, t)) << t;
+  EXPECT_THROW(c->execute("SELECT 1 FROM big_orders"), Error);
+}
+
+TEST_P(DiffApplyTest, ChangesKeepTheData) {
+  Schema empty;
+  empty.engine = engine();
+  auto c = db().connect();
+  const Schema a = base();
+  apply(*c, diff(empty, a));
+  c->execute("INSERT INTO users (id, email, name) VALUES (1, 'a@x', NULL), (2, 'b@x', 'bee')");
+  c->execute("INSERT INTO orders (id, user_id, total) VALUES (1, 1, 150), (2, 2, 5)");
+
+  Schema b = a;
+  Table& users = b.tables[1];
+  Table& orders = b.tables[0];
+  users.columns[2] = col("name", pg() ? "text" : "TEXT", false, "''");  // NOT NULL with a default
+  users.columns.push_back(col("age", pg() ? "integer" : "INTEGER"));      // a new column
+  users.indexes.push_back(index("users_name", "users", {"name"}));
+  orders.columns[2].type.raw = pg() ? "numeric(12,2)" : "NUMERIC";        // retyped (views read it)
+  orders.checks[0].expression = "total >= 1";                             // a changed check
+  if (pg()) {
+    b.enums[0].labels = {"new", "shipped", "paid"};
+    b.tables[1].comment = std::nullopt;
+  }
+  const Diff d = diff(a, b);
+  EXPECT_EQ(d.foreign_keys_off, !pg()) << d.sql();
+  apply(*c, d);
+
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM users"), 2);
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM orders"), 2);  // ON DELETE CASCADE did not run
+  EXPECT_EQ(c->fetch_value<std::string>("SELECT name FROM users WHERE id = 1"), "");
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM big_orders"), 1);
+  EXPECT_THROW(c->execute("INSERT INTO orders (id, user_id, total) VALUES (3, 1, 0)"), Error);  // the new check
+  EXPECT_THROW(c->execute("INSERT INTO orders (id, user_id, total) VALUES (3, 99, 5)"), Error);  // the FK holds
+  if (!pg()) {
+    EXPECT_EQ(count(*c, "PRAGMA foreign_keys"), 1);
+    EXPECT_EQ(count(*c, "SELECT count(*) FROM sqlite_master WHERE name IN ('users_email', 'users_name', 'orders_user', "
+                        "'orders_touch')"),
+              4);
+    // The trigger on the rebuilt table came back.
+    c->execute("UPDATE orders SET total = 7 WHERE id = 2");
+  } else {
+    c->execute("INSERT INTO orders (id, user_id, total, status) VALUES (4, 1, 5, 'new')");
+    EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_enum WHERE enumlabel = 'shipped'"), 1);
+  }
+
+  // And back again.
+  const Diff back = diff(b, a);
+  if (pg()) {
+    ASSERT_EQ(back.unsupported.size(), 1u);  // an enum label cannot be removed
+    Schema a2 = a;
+    a2.enums[0].labels = b.enums[0].labels;
+    apply(*c, diff(b, a2));
+  } else {
+    apply(*c, back);
+  }
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM orders"), pg() ? 3 : 2);
+}
+
+// PostgreSQL drops the foreign key, renames the key and adds the foreign key
+// again; SQLite rebuilds the referenced table under foreign keys off.
+TEST_P(DiffApplyTest, RenamedPrimaryKeyKeepsItsForeignKeys) {
+  Schema empty;
+  empty.engine = engine();
+  auto c = db().connect();
+  const Schema a = base();
+  apply(*c, diff(empty, a));
+  c->execute("INSERT INTO users (id, email) VALUES (1, 'a@x')");
+  c->execute("INSERT INTO orders (id, user_id, total) VALUES (1, 1, 150)");
+  Schema b = a;
+  b.tables[1].primary_key->name = "users_pk";
+  if (pg()) b.tables[0].foreign_keys[0].not_valid = true;
+  apply(*c, diff(a, b));
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM orders"), 1);
+  EXPECT_THROW(c->execute("INSERT INTO orders (id, user_id, total) VALUES (2, 99, 5)"), Error);
+  if (pg()) {
+    EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_constraint WHERE conname = 'users_pk'"), 1);
+    EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_user_id_fkey' AND NOT convalidated"),
+              1);
+  } else {
+    EXPECT_NE(c->fetch_value<std::string>("SELECT sql FROM sqlite_master WHERE name = 'users'").find("\"users_pk\""),
+              std::string::npos);
+  }
+  apply(*c, diff(b, a));  // and back (validated again on PostgreSQL)
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM orders"), 1);
+  if (pg()) {
+    EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_user_id_fkey' AND convalidated"), 1);
+  }
+}
+
+TEST_P(DiffApplyTest, AddsAndDropsColumnsInPlace) {
+  Schema empty;
+  empty.engine = engine();
+  auto c = db().connect();
+  const Schema a = base();
+  apply(*c, diff(empty, a));
+  c->execute("INSERT INTO users (id, email, name) VALUES (1, 'a@x', 'n')");
+  c->execute("INSERT INTO orders (id, user_id, total) VALUES (1, 1, 150)");
+  Schema b = a;
+  Table& orders = b.tables[0];
+  orders.columns.push_back(col("note", pg() ? "text" : "TEXT", false, "'x'"));
+  orders.columns.push_back(col("approver_id", pg() ? "bigint" : "INTEGER"));
+  ForeignKey fk;
+  fk.name = pg() ? "orders_approver_id_fkey" : "";
+  fk.columns = {"approver_id"};
+  fk.referenced_table = "users";
+  fk.referenced_columns = {"id"};
+  orders.foreign_keys.push_back(fk);
+  b.tables[1].columns.pop_back();  // users.name
+  const Diff d = diff(a, b);
+  for (const Change& ch : d.changes) EXPECT_NE(ch.kind, ChangeKind::rebuild_table) << d.sql();
+  EXPECT_FALSE(d.foreign_keys_off);
+  apply(*c, d);
+  EXPECT_EQ(c->fetch_value<std::string>("SELECT note FROM orders WHERE id = 1"), "x");
+  EXPECT_THROW(c->execute("UPDATE orders SET approver_id = 99"), Error);
+  c->execute("UPDATE orders SET approver_id = 1");
+  EXPECT_THROW(c->execute("SELECT name FROM users"), Error);
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM big_orders"), 1);
+}
+
+STRATA_INSTANTIATE_ENGINES(DiffApplyTest);
+
+}  // namespace
+}  // namespace strata
