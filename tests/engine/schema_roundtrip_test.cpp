@@ -11,7 +11,8 @@
 // triggers and (PostgreSQL) sequences vary. Every supported column type of
 // the engine appears. Pairs run on scratch databases of one dev database
 // (strata/schema/load.hpp): a schema per scratch on PostgreSQL, a memory
-// database on SQLite, so a pair costs two schemas, not two databases.
+// database on SQLite: each B is built on a fresh scratch, and the diffs run
+// on one scratch that goes A -> B -> empty -> B, the next pair's A.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -324,84 +325,89 @@ std::string explain(const Schema& actual, const Schema& expected) {
 class SchemaRoundTrip : public test::EngineTest {};
 
 TEST_P(SchemaRoundTrip, DiffOfGeneratedPairsRoundTrips) {
-  // The test database is empty: it serves as the dev database, with one
-  // throwaway schema per scratch on PostgreSQL.
-  schema::DevDatabase dev(engine(), engine() == Engine::postgres ? db().url() : "");
+  // The test database is empty: it serves as the dev database of both, with
+  // one throwaway schema per scratch on PostgreSQL. `loader` builds each B
+  // from its SQL; `held` is the database the diffs run on: it holds A, is
+  // taken to B, to empty and back to B, which is the next pair's A.
+  const std::string dev_url = engine() == Engine::postgres ? db().url() : "";
+  schema::DevDatabase loader(engine(), dev_url);
+  schema::DevDatabase work(engine(), dev_url);
   Generator generator(engine(), kSeed);
   Schema empty;
   empty.engine = engine();
   int failures = 0;
   std::size_t applied_changes = 0;  // so a differ that finds nothing cannot pass
-  auto fail = [&](int pair, const std::string& what, const std::string& a_sql, const std::string& b_sql) {
+
+  std::string a_sql = render(generator.draw(), engine());
+  std::optional<schema::DevDatabase::Scratch> held;
+  Schema a;
+  // Starts `held` afresh from SQL (at the start, and after a failure left
+  // it in an unknown state).
+  auto reset = [&](const std::string& sql) {
+    held.reset();
+    held.emplace(work.scratch());
+    held->connection().execute_script(sql);
+    a = held->inspect();
+  };
+  auto fail = [&](int pair, const std::string& what, const std::string& b_sql) {
     ++failures;
     ADD_FAILURE() << "pair " << pair << ": " << what << "\n-- A:\n" << a_sql << "\n-- B:\n" << b_sql;
   };
+  ASSERT_NO_THROW(reset(a_sql));
 
-  SchemaSpec next = generator.draw();
   for (int pair = 0; pair < kPairs && failures < 5; ++pair) {
-    SchemaSpec a_spec = std::move(next);
-    SchemaSpec b_spec = generator.draw();
-    next = b_spec;
-    const std::string a_sql = render(a_spec, engine());
-    const std::string b_sql = render(b_spec, engine());
-
-    // B, then B -> empty -> B on the same scratch.
+    const std::string b_sql = render(generator.draw(), engine());
     Schema b;
-    {
-      auto scratch = dev.scratch();
-      try {
-        scratch.connection().execute_script(b_sql);
-      } catch (const Error& e) {
-        fail(pair, std::string("the generated B does not load: ") + e.what(), a_sql, b_sql);
-        continue;
-      }
-      b = scratch.inspect();
-      Diff same = schema::diff(b, b);
-      if (!same.empty()) fail(pair, "diff(B -> B) is not empty:\n" + same.sql(), a_sql, b_sql);
-      Diff drop = schema::diff(b, empty);
-      if (auto f = apply(scratch.connection(), drop); !f.empty()) {
-        fail(pair, "B -> empty: " + f + "\n" + drop.sql(), a_sql, b_sql);
-        continue;
-      }
-      Schema dropped = scratch.inspect();
-      if (!(dropped == empty)) {
-        fail(pair, "B -> empty left:\n" + explain(dropped, empty), a_sql, b_sql);
-        continue;
-      }
-      Diff create = schema::diff(empty, b);
-      if (auto f = apply(scratch.connection(), create); !f.empty()) {
-        fail(pair, "empty -> B: " + f + "\n" + create.sql(), a_sql, b_sql);
-        continue;
-      }
-      Schema rebuilt = scratch.inspect();
-      if (!(rebuilt == b)) fail(pair, "empty -> B gives another schema:\n" + explain(rebuilt, b), a_sql, b_sql);
-    }
-
-    // A -> B.
-    auto scratch = dev.scratch();
     try {
-      scratch.connection().execute_script(a_sql);
+      auto scratch = loader.scratch();
+      scratch.connection().execute_script(b_sql);
+      b = scratch.inspect();
     } catch (const Error& e) {
-      fail(pair, std::string("the generated A does not load: ") + e.what(), a_sql, b_sql);
+      fail(pair, std::string("the generated B does not load: ") + e.what(), b_sql);
       continue;
     }
-    Schema a = scratch.inspect();
-    Diff forward = schema::diff(a, b);
-    if (!forward.unsupported.empty()) {
-      std::string list;
-      for (const auto& u : forward.unsupported) list += "\n  " + u;
-      fail(pair, "diff(A -> B) cannot express:" + list, a_sql, b_sql);
-      continue;
-    }
-    if (auto f = apply(scratch.connection(), forward); !f.empty()) {
-      fail(pair, "A -> B: " + f + "\n" + forward.sql(), a_sql, b_sql);
-      continue;
-    }
-    applied_changes += forward.changes.size();
-    Schema reached = scratch.inspect();
-    if (!(reached == b)) {
-      fail(pair, "A -> B gives another schema:\n" + explain(reached, b) + "\n-- the diff was:\n" + forward.sql(),
-           a_sql, b_sql);
+    bool ok = false;
+    [&] {
+      Diff same = schema::diff(b, b);
+      if (!same.empty()) return fail(pair, "diff(B -> B) is not empty:\n" + same.sql(), b_sql);
+
+      // A -> B.
+      Diff forward = schema::diff(a, b);
+      if (!forward.unsupported.empty()) {
+        std::string list;
+        for (const auto& u : forward.unsupported) list += "\n  " + u;
+        return fail(pair, "diff(A -> B) cannot express:" + list, b_sql);
+      }
+      if (auto f = apply(held->connection(), forward); !f.empty()) {
+        return fail(pair, "A -> B: " + f + "\n" + forward.sql(), b_sql);
+      }
+      applied_changes += forward.changes.size();
+      Schema reached = held->inspect();
+      if (!(reached == b)) {
+        return fail(pair, "A -> B gives another schema:\n" + explain(reached, b) + "\n-- the diff was:\n" +
+                              forward.sql(), b_sql);
+      }
+
+      // B -> empty -> B (the next pair's A -> empty -> A).
+      Diff drop = schema::diff(b, empty);
+      if (auto f = apply(held->connection(), drop); !f.empty()) {
+        return fail(pair, "B -> empty: " + f + "\n" + drop.sql(), b_sql);
+      }
+      Schema dropped = held->inspect();
+      if (!(dropped == empty)) return fail(pair, "B -> empty left:\n" + explain(dropped, empty), b_sql);
+      Diff create = schema::diff(empty, b);
+      if (auto f = apply(held->connection(), create); !f.empty()) {
+        return fail(pair, "empty -> B: " + f + "\n" + create.sql(), b_sql);
+      }
+      Schema rebuilt = held->inspect();
+      if (!(rebuilt == b)) return fail(pair, "empty -> B gives another schema:\n" + explain(rebuilt, b), b_sql);
+      ok = true;
+    }();
+    a_sql = b_sql;
+    if (ok) {
+      a = std::move(b);
+    } else {
+      reset(b_sql);
     }
   }
   EXPECT_EQ(failures, 0);
