@@ -66,6 +66,12 @@ DriftResult check(const DriftCommand& cmd, const DriftTarget& t) {
   schema::SchemaSource live_source = schema::SchemaSource::database(t.url);
   const schema::SchemaSource both[] = {live_source, t.source};
   Engine engine = schema::comparison_engine(both, "", cmd.dev_url);
+  if (engine == Engine::postgres && cmd.dev_url.empty()) {
+    // Said before the live database is even opened: it is never a scratch.
+    throw Error(ErrorKind::usage,
+                "drift on PostgreSQL replays the source on a dev database: pass --dev-url with the URL of an empty "
+                "database (or set STRATA_DEV_URL); the live database is only read");
+  }
   schema::DevDatabase dev(engine, cmd.dev_url);
   schema::LoadOptions options = comparison_load_options({&t.source}, cmd.common.history_table, cmd.schema);
   options.skip_code_deltas = cmd.common.skip_code_deltas;
