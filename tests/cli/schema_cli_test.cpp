@@ -199,6 +199,10 @@ TEST_P(SchemaCli, DevDatabaseThatIsNotEmptyIsRefused) {
     EXPECT_NE(r.err.find("not empty"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("users"), std::string::npos) << r.err;
     EXPECT_TRUE(test::table_exists(*db().connect(), "users"));
+    // Without a dev database, drift refuses rather than use the live one.
+    RunResult drift = run({"drift", "-d", db().url()}, false);
+    EXPECT_EQ(drift.code, 2) << drift.out << drift.err;
+    EXPECT_NE(drift.err.find("--dev-url"), std::string::npos) << drift.err;
   } else {
     EXPECT_NE(r.err.find("in memory"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(dir() / "dev.db"));
