@@ -96,6 +96,22 @@ TEST_P(SchemaCli, AutogenerateUpThenNoDriftAndNoDiff) {
   EXPECT_EQ(after_down.code, 13) << after_down.out << after_down.err;
 }
 
+TEST_P(SchemaCli, ARenameIsADropAndAnAddMarkedInTheGeneratedFile) {
+  add("0001_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n");
+  ASSERT_EQ(up().code, 0);
+  write_file(dir() / "schema.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, full_name TEXT);\n");
+  RunResult generated = run({"new", "rename", "--autogenerate", "--json"});  // --schema defaults to schema.sql
+  ASSERT_EQ(generated.code, 0) << generated.out << generated.err;
+  auto j = nlohmann::json::parse(generated.out);
+  ASSERT_EQ(j["files"].size(), 2u) << generated.out;
+  std::string up_sql = read_file(migrations() / "0002_rename.up.sql");
+  EXPECT_NE(up_sql.find("-- strata: possible rename users.name -> users.full_name"), std::string::npos) << up_sql;
+  RunResult applied = up();
+  ASSERT_EQ(applied.code, 0) << applied.err << "\n" << up_sql;
+  RunResult drift = run({"drift", "-d", db().url()});
+  EXPECT_EQ(drift.code, 0) << drift.out << drift.err;
+}
+
 TEST_P(SchemaCli, HandMadeAlterTableIsDrift) {
   add("0001_users.sql", first_migration);
   ASSERT_EQ(up().code, 0);
