@@ -32,6 +32,39 @@ struct ConnectOptions {
   std::string application_name = "strata";
 };
 
+// What the engine says about a statement it prepared without running it
+// (Connection::describe; `strata prepare` builds on it).
+struct ParameterDescription {
+  // PostgreSQL: the type the server inferred (format_type: "integer",
+  // "text", "timestamp with time zone") and its OID. SQLite: empty and 0
+  // (SQLite parameters have no type).
+  std::string type;
+  std::uint32_t type_oid = 0;
+};
+
+struct ColumnDescription {
+  std::string name;  // as the engine names the result column
+  // PostgreSQL: format_type of the column's type, and its OID. SQLite: the
+  // declared type of the table column it comes from (sqlite3_column_decltype),
+  // empty for an expression.
+  std::string type;
+  std::uint32_t type_oid = 0;
+  // The table column the value comes straight from (PQftable/PQftablecol;
+  // sqlite3_column_table_name/origin_name): empty for an expression. Tables
+  // are named without their schema.
+  std::string table;
+  std::string table_column;
+  // The catalog's NOT NULL for that table column (attnotnull;
+  // sqlite3_table_column_metadata, where an INTEGER PRIMARY KEY also counts).
+  // False for an expression. Joins are not considered here.
+  bool not_null = false;
+};
+
+struct StatementDescription {
+  std::vector<ParameterDescription> parameters;  // $1..$n, in order
+  std::vector<ColumnDescription> columns;
+};
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -93,6 +126,14 @@ class Connection {
   T fetch_value(std::string_view sql, std::initializer_list<Value> params) {
     return fetch_value(sql, params).template as<T>();
   }
+  // Prepares one statement without running it and describes its parameters
+  // and result columns (PostgreSQL: PQprepare + PQdescribePrepared on the
+  // unnamed statement, then the catalog; SQLite: sqlite3_prepare_v3 and the
+  // column metadata API). Same one-statement rule and errors as query(); a
+  // statement the engine rejects throws its Error{ErrorKind::sql} with
+  // sql_offset() set when the engine names a position.
+  virtual StatementDescription describe(std::string_view sql) = 0;
+
   // Runs a script of several statements without parameters, as the engine's
   // own multi-statement API does (PQexec; on SQLite a prepare/step loop over
   // the script). Errors carry no file position (migrations go through the

@@ -594,7 +594,10 @@ Diff diff(const Schema& from, const Schema& to, const DiffOptions& options) {
   diff_indexes(ctx);
   diff_views(ctx);
   diff_triggers(ctx);
-  if (to.engine == Engine::postgres) diff_comments_postgres(ctx);
+  if (to.engine == Engine::postgres) {
+    diff_comments_postgres(ctx);
+    note_new_enum_label_uses(ctx);
+  }
 
   std::stable_sort(ctx.planned.begin(), ctx.planned.end(), [](const Planned& a, const Planned& b) {
     return a.phase != b.phase ? a.phase < b.phase : a.key < b.key;

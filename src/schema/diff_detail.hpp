@@ -22,30 +22,33 @@ namespace strata::schema::detail {
 // an object is dropped before it and created after it. Changes sort by
 // phase, then by key (a name, or a zero-padded dependency rank).
 enum class Phase {
+  // What depends on something that changes goes first.
   drop_trigger,
   drop_view,
   drop_foreign_key,
   drop_index,
   drop_constraint,
   disown_sequence,  // PostgreSQL: OWNED BY NONE before the owning column goes
-  drop_table,
-  drop_column,
-  drop_function,
-  drop_sequence,
-  drop_domain,
-  drop_enum,
-  drop_extension,
+  // Types, sequences and functions a changed column may move to exist
+  // before it changes (PostgreSQL; new names, so nothing is in their way).
   create_extension,
   create_enum,
   alter_enum,
   create_domain,
   create_sequence,
-  create_function_early,  // PostgreSQL functions whose bodies are not checked at CREATE (not LANGUAGE sql)
+  create_function_early,  // functions whose bodies are not checked at CREATE (not LANGUAGE sql)
+  drop_table,
+  drop_column,
+  alter_column,   // before the types it moves away from are dropped
+  rebuild_table,  // SQLite
+  drop_function,
+  drop_sequence,
+  drop_domain,
+  drop_enum,
+  drop_extension,
   create_table,
   add_column,
-  alter_column,
-  rebuild_table,
-  create_function,
+  create_function,  // LANGUAGE sql: its body must find the tables
   add_constraint,
   add_foreign_key,
   own_sequence,
@@ -169,6 +172,9 @@ std::string create_index_sql(const Index& index, Engine engine);
 void diff_tables_postgres(Context& ctx);
 void diff_postgres_objects(Context& ctx);  // sequences, enums, domains, functions, extensions
 void diff_comments_postgres(Context& ctx);
+// Notes an enum's ADD VALUE when another change of the diff uses a label it
+// adds ('meh'::mood): PostgreSQL refuses that in the same transaction.
+void note_new_enum_label_uses(Context& ctx);
 void diff_tables_sqlite(Context& ctx);
 
 // PostgreSQL rendering shared with diff.cpp.

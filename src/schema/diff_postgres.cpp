@@ -3,6 +3,7 @@
 // objects only PostgreSQL has (extensions, enums, domains, sequences,
 // functions) and COMMENT ON.
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "schema/diff_detail.hpp"
@@ -25,6 +26,17 @@ T without_comment(T item) {
 }
 
 std::string alter_table(const std::string& table) { return "ALTER TABLE " + quote(table); }
+
+// A type's name as format_type() and pg_get_expr() spell it: bare when it
+// is a lower-case word, quoted otherwise (close enough to quote_ident for
+// finding it in expressions; keywords are not special-cased).
+std::string quote_type_name(const std::string& name) {
+  const bool plain = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                     std::all_of(name.begin(), name.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                     });
+  return plain ? name : quote(name);
+}
 
 // A referenced table as SQL: a table of either side is quoted; anything else
 // came qualified and quoted from PostgreSQL ("other_schema.t").
@@ -154,7 +166,9 @@ void diff_column(Context& ctx, const Table& table, const Column& a, const Column
     std::string s = col + " TYPE " + b.type.raw;
     if (!b.collation.empty()) s += " COLLATE " + quote_collation(b.collation, Engine::postgres);
     if (a.type.raw != b.type.raw) {
-      s += " USING " + quote(b.name) + "::" + b.type.raw;
+      // An enum casts to and from text only.
+      const bool via_text = a.type.family == TypeFamily::enumeration || b.type.family == TypeFamily::enumeration;
+      s += " USING " + quote(b.name) + (via_text ? "::text::" : "::") + b.type.raw;
       detail.push_back("type " + a.type.raw + " -> " + b.type.raw);
       c.destructive = true;
     }
@@ -416,8 +430,8 @@ void diff_enums(Context& ctx) {
     }
     c.detail = "labels added: " + join(added, ", ");
     c.notes.emplace_back(
-        "strata: ALTER TYPE ... ADD VALUE: PostgreSQL before 12 refuses it in a transaction "
-        "(use -- strata: no-transaction); from 12 on, a new label cannot be used before its transaction commits");
+        "note: ALTER TYPE ... ADD VALUE: PostgreSQL before 12 refuses it in a transaction (make this file "
+        "no-transaction); from 12 on, a new label cannot be used before its transaction commits");
     ctx.add(Phase::alter_enum, t.name, std::move(c));
   }
 }
@@ -550,6 +564,35 @@ void diff_postgres_objects(Context& ctx) {
   diff_domains(ctx);
   diff_sequences(ctx);
   diff_functions(ctx);
+}
+
+void note_new_enum_label_uses(Context& ctx) {
+  for (Planned& p : ctx.planned) {
+    if (p.change.kind != ChangeKind::alter_enum) continue;
+    const Enum* from = find_by_name(ctx.from.enums, p.key);
+    const Enum* to = find_by_name(ctx.to.enums, p.key);
+    if (from == nullptr || to == nullptr) continue;
+    std::vector<std::string> users;
+    for (const std::string& label : to->labels) {
+      if (std::find(from->labels.begin(), from->labels.end(), label) != from->labels.end()) continue;
+      const std::string needle = literal(label) + "::" + quote_type_name(to->name);
+      for (const Planned& other : ctx.planned) {
+        if (&other == &p) continue;
+        for (const std::string& st : other.change.statements) {
+          if (st.find(needle) != std::string::npos) {
+            users.push_back(other.change.object);
+            break;
+          }
+        }
+      }
+    }
+    if (users.empty()) continue;
+    std::sort(users.begin(), users.end());
+    users.erase(std::unique(users.begin(), users.end()), users.end());
+    p.change.notes.push_back("note: " + join(users, ", ") +
+                             " uses a label added here, which PostgreSQL refuses before the ADD VALUE commits: "
+                             "put this change in a migration of its own");
+  }
 }
 
 void diff_tables_postgres(Context& ctx) {

@@ -9,7 +9,8 @@
 // Expressions (defaults, generated columns, checks, index keys and
 // predicates, domain defaults and checks) come from the deparsers' pretty
 // form (pg_get_expr(..., true), pg_get_indexdef(oid, k, true)), which drops
-// redundant parentheses: "age >= 0", not "(age >= 0)". Views, triggers and
+// redundant parentheses: "age >= 0", not "(age >= 0)" (index keys lose the
+// pair it keeps around an operator expression too). Views, triggers and
 // functions keep their deparser's usual form.
 //
 // What the model cannot hold is named in Schema::unsupported: the objects
@@ -34,14 +35,6 @@
 namespace strata::schema::detail {
 namespace {
 
-bool excluded(std::string_view table, const InspectOptions& options) {
-  if (std::find(options.exclude_tables.begin(), options.exclude_tables.end(), table) !=
-      options.exclude_tables.end()) {
-    return true;
-  }
-  return !options.include_strata_tables && table.starts_with("strata_");
-}
-
 ReferentialAction action(const std::string& code) {
   if (code == "r") return ReferentialAction::restrict;
   if (code == "c") return ReferentialAction::cascade;
@@ -56,6 +49,28 @@ std::string trim_view(std::string def) {
   std::size_t start = 0;
   while (start < def.size() && std::isspace(static_cast<unsigned char>(def[start]))) ++start;
   return def.substr(start);
+}
+
+// An index key expression without the parentheses pg_get_indexdef keeps
+// around an operator expression even in its pretty form: "(a + 1)" -> "a + 1",
+// while "lower(a)" and "(a) + (b)" stay as they are.
+std::string without_outer_parentheses(std::string expr) {
+  if (expr.size() < 2 || expr.front() != '(' || expr.back() != ')') return expr;
+  int depth = 0;
+  char quote = 0;
+  for (std::size_t i = 0; i < expr.size(); ++i) {
+    const char c = expr[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;  // a doubled quote closes and reopens
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')' && --depth == 0 && i + 1 < expr.size()) {
+      return expr;  // the first group closes before the end
+    }
+  }
+  return expr.substr(1, expr.size() - 2);
 }
 
 template <class T>
@@ -75,6 +90,21 @@ std::string reference_name(std::string_view alias, std::string_view ns_alias) {
   return "CASE WHEN " + std::string(alias) + ".relnamespace = $1::oid THEN " + std::string(alias) +
          ".relname::text ELSE quote_ident(" + std::string(ns_alias) + ".nspname) || '.' || quote_ident(" +
          std::string(alias) + ".relname) END";
+}
+
+// SQL: the comment on `oid_expr` of `catalog` (column `subid_expr`), or
+// NULL. A subquery, not obj_description(): a SQL function call per row costs
+// more than the whole index lookup.
+std::string comment(std::string_view catalog, std::string_view oid_expr, std::string_view subid_expr = "0") {
+  return "(SELECT ds.description FROM pg_description ds WHERE ds.objoid = " + std::string(oid_expr) +
+         " AND ds.classoid = '" + std::string(catalog) + "'::regclass AND ds.objsubid = " + std::string(subid_expr) +
+         ")";
+}
+
+// SQL: the name of column `attnum_expr` of relation `relid_expr`.
+std::string column_name(std::string_view relid_expr, std::string_view attnum_expr) {
+  return "(SELECT at.attname FROM pg_attribute at WHERE at.attrelid = " + std::string(relid_expr) +
+         " AND at.attnum = " + std::string(attnum_expr) + ")";
 }
 
 class Reader {
@@ -149,7 +179,7 @@ class Reader {
         "  WHERE o.dictnamespace = $1::oid AND " + not_in_extension("pg_ts_dict", "o.oid"));
     for (const Row& r : rows.rows) found.push_back(UnsupportedObject{r.get<std::string>(0), text_or_null(r, 1)});
     for (const UnsupportedObject& u : found) {
-      if (u.table && excluded(*u.table, options_)) continue;
+      if (u.table && excluded_table(*u.table, options_)) continue;
       schema_.unsupported.push_back(u.label);
     }
   }
@@ -157,13 +187,13 @@ class Reader {
   // Ordinary tables; partitions, inheriting and typed tables are unsupported.
   void read_tables() {
     auto rows = query(
-        "SELECT c.oid::text, c.relname, c.relpersistence = 'u', obj_description(c.oid, 'pg_class')"
+        "SELECT c.oid::text, c.relname, c.relpersistence = 'u', " + comment("pg_class", "c.oid") +
         " FROM pg_class c WHERE " + in_schema("c") + " AND c.relkind = 'r' AND NOT c.relispartition"
         " AND c.reloftype = 0 AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)");
     for (const Row& r : rows.rows) {
       Table t;
       t.name = r.get<std::string>(1);
-      if (excluded(t.name, options_)) continue;
+      if (excluded_table(t.name, options_)) continue;
       t.unlogged = r.get<bool>(2);
       t.comment = text_or_null(r, 3);
       tables_[r.get<std::string>(0)] = schema_.tables.size();
@@ -176,7 +206,7 @@ class Reader {
         "SELECT a.attrelid::text, a.attname, format_type(a.atttypid, a.atttypmod), t.typtype = 'e', a.attnotnull,"
         " pg_get_expr(d.adbin, d.adrelid, true), a.attidentity::text, a.attgenerated::text,"
         " CASE WHEN a.attcollation <> t.typcollation THEN " + collation_name("a.attcollation") + " END,"
-        " col_description(a.attrelid, a.attnum), s.seqstart, s.seqincrement"
+        " " + comment("pg_class", "a.attrelid", "a.attnum") + ", s.seqstart, s.seqincrement"
         " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid"
         " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
         " LEFT JOIN pg_depend dep ON a.attidentity <> '' AND dep.classid = 'pg_class'::regclass"
@@ -219,7 +249,7 @@ class Reader {
         " k.convalidated, k.confdeltype::text, k.confupdtype::text,"
         " CASE WHEN k.contype = 'f' THEN " + reference_name("rc", "rn") + " END,"
         " CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid, true) END,"
-        " obj_description(k.oid, 'pg_constraint'), " +
+        " " + comment("pg_constraint", "k.oid") + ", " +
         (pg15() ? "COALESCE(i.indnullsnotdistinct, false)" : "false") +
         " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
         " LEFT JOIN pg_class rc ON rc.oid = k.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace"
@@ -228,13 +258,13 @@ class Reader {
     // Key columns, in key order: 'k' the constraint's own, 'r' a foreign
     // key's referenced ones.
     auto keys = query(
-        "SELECT k.oid::text, 'k', a.attname, n.i FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+        "SELECT k.oid::text, 'k', " + column_name("k.conrelid", "n.attnum") + ", n.i"
+        " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
         " CROSS JOIN LATERAL unnest(k.conkey) WITH ORDINALITY n(attnum, i)"
-        " JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = n.attnum"
         " WHERE c.relnamespace = $1::oid AND k.contype IN ('p', 'u', 'f')"
-        " UNION ALL SELECT k.oid::text, 'r', a.attname, n.i FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+        " UNION ALL SELECT k.oid::text, 'r', " + column_name("k.confrelid", "n.attnum") + ", n.i"
+        " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
         " CROSS JOIN LATERAL unnest(k.confkey) WITH ORDINALITY n(attnum, i)"
-        " JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = n.attnum"
         " WHERE c.relnamespace = $1::oid AND k.contype = 'f'"
         " ORDER BY 1, 2, 4");
     std::map<std::string, std::vector<std::string>> columns, referenced;  // by constraint oid
@@ -281,7 +311,7 @@ class Reader {
 
   void read_views() {
     auto rows = query(
-        "SELECT c.oid::text, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class')"
+        "SELECT c.oid::text, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid), " + comment("pg_class", "c.oid") +
         " FROM pg_class c WHERE " + in_schema("c") + " AND c.relkind IN ('v', 'm')");
     // Relations of the schema each view's rewrite rule refers to.
     auto depends = query(
@@ -296,7 +326,7 @@ class Reader {
     for (const Row& r : rows.rows) {
       View v;
       v.name = r.get<std::string>(1);
-      if (excluded(v.name, options_)) continue;
+      if (excluded_table(v.name, options_)) continue;
       const auto oid = r.get<std::string>(0);
       v.materialized = r.get<bool>(2);
       v.definition = trim_view(text_or_null(r, 3).value_or(""));
@@ -314,7 +344,7 @@ class Reader {
         "SELECT i.indexrelid::text, i.indrelid::text, ic.relname, tc.relname, i.indisunique, am.amname,"
         " pg_get_expr(i.indpred, i.indrelid, true), " +
         std::string(pg15() ? "i.indnullsnotdistinct" : "false") +
-        ", obj_description(i.indexrelid, 'pg_class'), pg_get_indexdef(i.indexrelid),"
+        ", " + comment("pg_class", "i.indexrelid") + ", pg_get_indexdef(i.indexrelid),"
         " quote_ident(n.nspname) || '.' || quote_ident(tc.relname), quote_ident(tc.relname), i.indnkeyatts"
         " FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class tc ON tc.oid = i.indrelid"
         " JOIN pg_namespace n ON n.oid = tc.relnamespace JOIN pg_am am ON am.oid = ic.relam"
@@ -322,20 +352,23 @@ class Reader {
         "  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))");
     // One row per key and INCLUDE column, in order. indoption, indcollation
     // and indclass hold key columns only, and are indexed from 0.
+    // A key's collation is reported when it is not the one of its column,
+    // or for an expression, the default of the key's type.
+    const std::string collation = "i.indcollation[n.i::int - 1]";
     auto keys = query(
-        "SELECT i.indexrelid::text, n.i, a.attname, pg_get_indexdef(i.indexrelid, n.i::int, true),"
+        "SELECT i.indexrelid::text, n.i, CASE WHEN n.attnum <> 0 THEN " + column_name("i.indrelid", "n.attnum") +
+        " END, CASE WHEN n.attnum = 0 THEN pg_get_indexdef(i.indexrelid, n.i::int, true) END,"
         " i.indoption[n.i::int - 1],"
-        " CASE WHEN i.indcollation[n.i::int - 1] <> 0 AND i.indcollation[n.i::int - 1] <> "
-        "  COALESCE(a.attcollation, it.typcollation) THEN " + collation_name("i.indcollation[n.i::int - 1]") + " END,"
-        " CASE WHEN NOT opc.opcdefault THEN CASE WHEN pg_opclass_is_visible(opc.oid) THEN quote_ident(opc.opcname)"
-        "  ELSE quote_ident(on_.nspname) || '.' || quote_ident(opc.opcname) END END"
+        " CASE WHEN " + collation + " = 0 OR " + collation + " = CASE WHEN n.attnum <> 0"
+        "  THEN (SELECT a.attcollation FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = n.attnum)"
+        "  ELSE (SELECT t.typcollation FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+        "   WHERE a.attrelid = i.indexrelid AND a.attnum = n.i) END"
+        "  THEN NULL ELSE " + collation_name(collation) + " END,"
+        " (SELECT CASE WHEN o.opcdefault THEN NULL WHEN pg_opclass_is_visible(o.oid) THEN quote_ident(o.opcname)"
+        "  ELSE quote_ident(ns.nspname) || '.' || quote_ident(o.opcname) END"
+        "  FROM pg_opclass o JOIN pg_namespace ns ON ns.oid = o.opcnamespace WHERE o.oid = i.indclass[n.i::int - 1])"
         " FROM pg_index i JOIN pg_class tc ON tc.oid = i.indrelid"
         " CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY n(attnum, i)"
-        " LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = n.attnum AND n.attnum <> 0"
-        " JOIN pg_attribute ia ON ia.attrelid = i.indexrelid AND ia.attnum = n.i"
-        " JOIN pg_type it ON it.oid = ia.atttypid"
-        " LEFT JOIN pg_opclass opc ON opc.oid = i.indclass[n.i::int - 1]"
-        " LEFT JOIN pg_namespace on_ ON on_.oid = opc.opcnamespace"
         " WHERE tc.relnamespace = $1::oid AND tc.relkind IN ('r', 'm')"
         " ORDER BY 1, 2");
     std::map<std::string, std::vector<const Row*>> key_rows;
@@ -371,7 +404,7 @@ class Reader {
         if (column) {
           key.column = *column;
         } else {
-          key.expression = k->get<std::string>(3);
+          key.expression = without_outer_parentheses(k->get<std::string>(3));
         }
         const auto option = k->get<std::optional<std::int64_t>>(4).value_or(0);
         const bool desc = (option & 1) != 0;         // INDOPTION_DESC
@@ -392,7 +425,7 @@ class Reader {
     auto rows = query(
         "SELECT tg.tgrelid::text, tg.tgname, tc.relname, pg_get_triggerdef(tg.oid),"
         " quote_ident(n.nspname) || '.' || quote_ident(tc.relname), quote_ident(tc.relname), tg.tgenabled::text,"
-        " obj_description(tg.oid, 'pg_trigger')"
+        " " + comment("pg_trigger", "tg.oid") +
         " FROM pg_trigger tg JOIN pg_class tc ON tc.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = tc.relnamespace"
         " WHERE tc.relnamespace = $1::oid AND NOT tg.tgisinternal");
     for (const Row& r : rows.rows) {
@@ -415,7 +448,7 @@ class Reader {
   void read_sequences() {
     auto rows = query(
         "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax,"
-        " s.seqcache, s.seqcycle, own.deptype::text, t.relname, a.attname, obj_description(c.oid, 'pg_class')"
+        " s.seqcache, s.seqcycle, own.deptype::text, t.relname, a.attname, " + comment("pg_class", "c.oid") +
         " FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid"
         " LEFT JOIN pg_depend own ON own.classid = 'pg_class'::regclass AND own.objid = c.oid"
         "  AND own.refclassid = 'pg_class'::regclass AND own.refobjsubid > 0 AND own.deptype IN ('a', 'i')"
@@ -426,7 +459,7 @@ class Reader {
       auto deptype = text_or_null(r, 8);
       if (deptype == "i") continue;
       auto owner = text_or_null(r, 9);
-      if (owner && excluded(*owner, options_)) continue;
+      if (owner && excluded_table(*owner, options_)) continue;
       Sequence s;
       s.name = r.get<std::string>(0);
       s.data_type = r.get<std::string>(1);
@@ -444,13 +477,13 @@ class Reader {
 
   void read_enums() {
     auto rows = query(
-        "SELECT t.oid::text, t.typname, e.enumlabel, obj_description(t.oid, 'pg_type')"
+        "SELECT t.oid::text, t.typname, e.enumlabel, " + comment("pg_type", "t.oid") +
         " FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid"
         " WHERE t.typnamespace = $1::oid AND t.typtype = 'e' AND " + not_in_extension("pg_type", "t.oid") +
         " ORDER BY t.oid, e.enumsortorder");
     // An enum without labels has no pg_enum row.
     auto empty = query(
-        "SELECT t.typname, obj_description(t.oid, 'pg_type') FROM pg_type t"
+        "SELECT t.typname, " + comment("pg_type", "t.oid") + " FROM pg_type t"
         " WHERE t.typnamespace = $1::oid AND t.typtype = 'e' AND " + not_in_extension("pg_type", "t.oid") +
         " AND NOT EXISTS (SELECT 1 FROM pg_enum e WHERE e.enumtypid = t.oid)");
     std::string last;
@@ -469,12 +502,12 @@ class Reader {
         "SELECT t.oid::text, t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull,"
         " pg_get_expr(t.typdefaultbin, 0, true),"
         " CASE WHEN t.typcollation <> 0 AND t.typcollation <> b.typcollation THEN " +
-        collation_name("t.typcollation") + " END, obj_description(t.oid, 'pg_type')"
+        collation_name("t.typcollation") + " END, " + comment("pg_type", "t.oid") +
         " FROM pg_type t JOIN pg_type b ON b.oid = t.typbasetype"
         " WHERE t.typnamespace = $1::oid AND t.typtype = 'd' AND " + not_in_extension("pg_type", "t.oid"));
     auto checks = query(
         "SELECT k.contypid::text, k.conname, pg_get_expr(k.conbin, 0, true), k.convalidated,"
-        " obj_description(k.oid, 'pg_constraint')"
+        " " + comment("pg_constraint", "k.oid") +
         " FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid"
         " WHERE t.typnamespace = $1::oid AND k.contype = 'c'");
     std::map<std::string, std::vector<CheckConstraint>> by_domain;
@@ -498,7 +531,7 @@ class Reader {
   void read_functions() {
     auto rows = query(
         "SELECT p.proname, pg_get_function_identity_arguments(p.oid), p.prokind = 'p', pg_get_functiondef(p.oid),"
-        " quote_ident(n.nspname) || '.', obj_description(p.oid, 'pg_proc')"
+        " quote_ident(n.nspname) || '.', " + comment("pg_proc", "p.oid") +
         " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
         " WHERE p.pronamespace = $1::oid AND p.prokind IN ('f', 'p', 'w') AND " + not_in_extension("pg_proc", "p.oid"));
     for (const Row& r : rows.rows) {

@@ -88,9 +88,13 @@ std::vector<UnsupportedObject> unsupported_objects(Connection& connection, const
       "  JOIN pg_class c ON c.oid = r.ev_class WHERE " + rel + " AND r.rulename <> '_RETURN'"
       " UNION ALL SELECT 'aggregate ' || p.proname, NULL FROM pg_proc p"
       "  WHERE p.pronamespace = $1::oid AND p.prokind = 'a' AND " + not_in_extension("pg_proc", "p.oid") +
-      " UNION ALL SELECT CASE t.typtype WHEN 'r' THEN 'range type ' ELSE 'base type ' END || t.typname, NULL"
-      "  FROM pg_type t WHERE t.typnamespace = $1::oid AND " + not_in_extension("pg_type", "t.oid") +
-      "  AND (t.typtype = 'r' OR (t.typtype = 'b' AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)))"
+      " UNION ALL SELECT 'range type ' || t.typname, NULL FROM pg_type t"
+      "  WHERE t.typnamespace = $1::oid AND t.typtype = 'r' AND " + not_in_extension("pg_type", "t.oid") +
+      // Not an array type (every table has one): an anti-join, not a
+      // subquery per type.
+      " UNION ALL SELECT 'base type ' || t.typname, NULL FROM pg_type t"
+      "  WHERE t.typnamespace = $1::oid AND t.typtype = 'b' AND " + not_in_extension("pg_type", "t.oid") +
+      "  AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)"
       ") u ORDER BY what COLLATE \"C\"",
       {snapshot.namespace_oid()});
   std::vector<UnsupportedObject> out;

@@ -271,7 +271,8 @@ TEST_P(InspectPostgresTest, IndexesNotBackingAConstraint) {
   EXPECT_EQ(lower.definition, "CREATE UNIQUE INDEX users_lower_email ON users USING btree (lower((email)::text))");
   EXPECT_TRUE(users.indexes[1].nulls_not_distinct);
   EXPECT_EQ(users.indexes[2].method, "gin");
-  EXPECT_EQ(users.indexes[2].keys, (std::vector<IndexKey>{IndexKey{"tags", "", SortOrder::asc, NullsOrder::default_, "", ""}}));
+  EXPECT_EQ(users.indexes[2].keys,
+            (std::vector<IndexKey>{IndexKey{"tags", "", SortOrder::asc, NullsOrder::default_, "", ""}}));
 
   const Table& posts = *s.find_table("posts");
   EXPECT_EQ(names(posts.indexes), (std::vector<std::string>{"posts_mixed", "posts_title_live"}));
@@ -282,7 +283,7 @@ TEST_P(InspectPostgresTest, IndexesNotBackingAConstraint) {
   EXPECT_EQ(mixed.keys[1],
             (IndexKey{"title", "", SortOrder::asc, NullsOrder::first, "\"POSIX\"", "varchar_pattern_ops"}));
   EXPECT_EQ(mixed.keys[2], (IndexKey{"body", "", SortOrder::desc, NullsOrder::last, "", ""}));
-  EXPECT_EQ(mixed.keys[3], (IndexKey{"", "(title::text || body)", SortOrder::asc, NullsOrder::default_, "", ""}));
+  EXPECT_EQ(mixed.keys[3], (IndexKey{"", "title::text || body", SortOrder::asc, NullsOrder::default_, "", ""}));
   EXPECT_EQ(mixed.include, (std::vector<std::string>{"team", "ticket"}));
   EXPECT_FALSE(mixed.predicate.has_value());
   const Index& live = posts.indexes[1];
@@ -431,7 +432,9 @@ TEST_P(InspectPostgresTest, SameDdlInAnotherSchemaInspectsEqual) {
   EXPECT_EQ(scratch.name, "scratch");
   EXPECT_TRUE(live == scratch) << differences(live, scratch);
   // Nothing names the inspected schema.
-  for (const Function& f : scratch.functions) EXPECT_EQ(f.definition.find("scratch"), std::string::npos) << f.definition;
+  for (const Function& f : scratch.functions) {
+    EXPECT_EQ(f.definition.find("scratch"), std::string::npos) << f.definition;
+  }
   for (const Trigger& t : scratch.triggers) EXPECT_EQ(t.definition.find("scratch"), std::string::npos) << t.definition;
   for (const Index& i : scratch.find_table("posts")->indexes) {
     EXPECT_EQ(i.definition.find("scratch"), std::string::npos) << i.definition;
@@ -452,6 +455,33 @@ TEST_P(InspectPostgresTest, ObjectsOfOtherSchemasAreQualified) {
   EXPECT_TRUE(app.enums.empty());
 }
 
+TEST_P(InspectPostgresTest, NamesAreRawWhateverTheirQuoting) {
+  run_in("\"Odd Schema\"",
+         R"(CREATE TABLE "Mixed Case" ("Col A" integer PRIMARY KEY, "on" text);
+CREATE TABLE refs (id integer REFERENCES "Mixed Case" ("Col A"));
+CREATE INDEX "ix ON x" ON "Mixed Case" ("on", ("Col A" + 1));
+CREATE FUNCTION "Noop"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER "Trig ON" AFTER UPDATE OF "on" ON "Mixed Case" FOR EACH ROW EXECUTE FUNCTION "Noop"();)");
+  Schema s = inspect_schema("Odd Schema");
+  EXPECT_EQ(names(s.tables), (std::vector<std::string>{"Mixed Case", "refs"}));
+  const Table& mixed = *s.find_table("Mixed Case");
+  EXPECT_EQ(mixed.primary_key->columns, (std::vector<std::string>{"Col A"}));
+  EXPECT_EQ(s.find_table("refs")->foreign_keys.at(0).referenced_table, "Mixed Case");
+  ASSERT_EQ(mixed.indexes.size(), 1U);
+  EXPECT_EQ(mixed.indexes[0].keys[0].column, "on");
+  EXPECT_EQ(mixed.indexes[0].keys[1].expression, "\"Col A\" + 1");
+  EXPECT_EQ(mixed.indexes[0].definition,
+            "CREATE INDEX \"ix ON x\" ON \"Mixed Case\" USING btree (\"on\", ((\"Col A\" + 1)))");
+  ASSERT_EQ(s.triggers.size(), 1U);
+  EXPECT_EQ(s.triggers[0].table, "Mixed Case");
+  EXPECT_EQ(s.triggers[0].definition,
+            "CREATE TRIGGER \"Trig ON\" AFTER UPDATE OF \"on\" ON \"Mixed Case\" FOR EACH ROW "
+            "EXECUTE FUNCTION \"Noop\"()");
+  EXPECT_EQ(s.functions.at(0).name, "Noop");
+  EXPECT_TRUE(s.functions[0].definition.starts_with("CREATE OR REPLACE FUNCTION \"Noop\"()"))
+      << s.functions[0].definition;
+}
+
 TEST_P(InspectPostgresTest, CreationOrderDoesNotMatter) {
   run_in("forward",
          "CREATE TABLE a (id integer PRIMARY KEY, x text, y integer);"
@@ -463,7 +493,7 @@ TEST_P(InspectPostgresTest, CreationOrderDoesNotMatter) {
          "ALTER TABLE a ADD CONSTRAINT a_c1 CHECK (y > 0), ADD CONSTRAINT a_c2 CHECK (y < 10);");
   run_in("backward",
          "CREATE TYPE e2 AS ENUM ('y'); CREATE TYPE e1 AS ENUM ('x');"
-         "CREATE TABLE a (id integer, y integer);"
+         "CREATE TABLE a (id integer, junk integer, y integer); ALTER TABLE a DROP COLUMN junk;"
          "ALTER TABLE a ADD CONSTRAINT a_c2 CHECK (y < 10), ADD CONSTRAINT a_c1 CHECK (y > 0);"
          "ALTER TABLE a ADD COLUMN x text; ALTER TABLE a ADD PRIMARY KEY (id);"
          "CREATE SEQUENCE s2; CREATE SEQUENCE s1;"

@@ -21,7 +21,7 @@ quiet() {  # quiet LOG CMD...: run, show the log only on failure
 quiet "$work/install.log" cmake --install "$build" --prefix "$prefix"
 for f in include/strata/pool.hpp include/strata/upgrade_table.hpp lib/cmake/strata/strataConfig.cmake \
   lib/cmake/strata/strataConfigVersion.cmake lib/cmake/strata/strataTargets.cmake \
-  lib/cmake/strata/StrataEmbed.cmake lib/pkgconfig/strata.pc bin/strata; do
+  lib/cmake/strata/StrataEmbed.cmake lib/cmake/strata/StrataQueries.cmake lib/pkgconfig/strata.pc bin/strata; do
   [[ -e "$prefix/$f" ]] || fail "not installed: $f"
 done
 ls "$prefix"/lib/libstrata.* >/dev/null 2>&1 || fail "not installed: lib/libstrata"

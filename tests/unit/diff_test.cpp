@@ -785,6 +785,20 @@ TEST(DiffPostgres, Enums) {
   EXPECT_EQ(kinds(d), (std::vector<std::string>{"drop_table table t", "drop_enum enum mood"}));
 }
 
+// A column moving from a dropped type to a new one: the new type exists
+// before the column changes, the old one is dropped after.
+TEST(DiffPostgres, ColumnMovesBetweenTypes) {
+  Schema a = schema(Engine::postgres, {table("t", {col("m", "mood")})});
+  a.tables[0].columns[0].type.family = TypeFamily::enumeration;
+  a.enums.push_back(Enum{"mood", {"sad"}, std::nullopt});
+  Schema b = schema(Engine::postgres, {table("t", {col("m", "feeling")})});
+  b.tables[0].columns[0].type.family = TypeFamily::enumeration;
+  b.enums.push_back(Enum{"feeling", {"fine"}, std::nullopt});
+  const Diff d = diff(a, b);
+  EXPECT_EQ(kinds(d), (std::vector<std::string>{"create_enum enum feeling", "alter_column column t.m", "drop_enum enum mood"}));
+  EXPECT_EQ(d.changes[1].statements[0], "ALTER TABLE \"t\" ALTER COLUMN \"m\" TYPE feeling USING \"m\"::text::feeling");
+}
+
 TEST(DiffPostgres, Domains) {
   Domain dom;
   dom.name = "email";

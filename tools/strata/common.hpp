@@ -97,6 +97,7 @@ void setup_repair(CLI::App& app);
 void setup_new(CLI::App& app);
 void setup_dump(CLI::App& app);  // cmd_dump.cpp
 void setup_bg(CLI::App& app);  // bg status, bg run (cmd_bg.cpp)
+void setup_prepare(CLI::App& app);  // cmd_prepare.cpp
 void setup_diff(CLI::App& app);   // cmd_diff.cpp
 void setup_drift(CLI::App& app);  // cmd_drift.cpp
 

@@ -3,6 +3,9 @@
 // never renumber.
 #pragma once
 
+#include <stdexcept>
+#include <string>
+
 #include "strata/error.hpp"
 
 namespace strata::cli {
@@ -22,6 +25,7 @@ enum class ExitCode : int {
   blocked = 12,      // background updates wait for handlers that live in the application
   diff_changes = 13, // strata diff --exit-code: the schemas differ
   drift = 14,        // strata drift: the database differs from what its source produces
+  prepare_mismatch = 16,  // `prepare --check`: the prepared queries file is out of date
   internal = 70,     // a bug in strata
   // Reserved for work in progress (one per issue, so parallel branches never
   // collide): 13 diff has changes (--exit-code), 14 drift found, 15 lint
@@ -29,6 +33,14 @@ enum class ExitCode : int {
   // (17 target not empty or at another version, 18 a value did not convert,
   // 19 verification mismatch), 21 DDL lock guard gave up, 22-24 revision
   // graph (22 several heads).
+};
+
+// Thrown by a command that fails with an exit code of its own (not one
+// derived from a strata::Error kind); main prints the message.
+struct ExitFailure : std::runtime_error {
+  ExitFailure(ExitCode c, std::string k, const std::string& message) : std::runtime_error(message), code(c), kind(std::move(k)) {}
+  ExitCode code;
+  std::string kind;
 };
 
 inline ExitCode exit_code_for(ErrorKind kind) {
@@ -66,6 +78,7 @@ inline constexpr const char* exit_code_table =
     "  12  blocked: background updates wait for handlers that live in the application\n"
     "  13  diff --exit-code: the schemas differ\n"
     "  14  drift: the database differs from what its migrations produce\n"
+    "  16  prepare mismatch: `strata prepare --check` found queries or migrations changed since the last prepare\n"
     "  70  internal error\n";
 
 // Thrown by a command that has printed its result and must still exit

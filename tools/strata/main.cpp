@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   setup_bg(app);
   setup_diff(app);
   setup_drift(app);
+  setup_prepare(app);
 
   auto fail = [&](ExitCode code, const std::string& kind, const std::string& message,
                   const strata::Error* error = nullptr) {
@@ -71,6 +72,8 @@ int main(int argc, char** argv) {
     return static_cast<int>(ExitCode::usage);
   } catch (const ExitStatus& e) {
     return static_cast<int>(e.code);
+  } catch (const ExitFailure& e) {
+    return fail(e.code, e.kind, e.what());
   } catch (const strata::Error& e) {
     return fail(exit_code_for(e.kind()), strata::to_string(e.kind()), e.what(), &e);
   } catch (const std::exception& e) {

@@ -20,6 +20,20 @@
 // Diff::foreign_keys_off set: its SQL must run with foreign keys off (a
 // migration file gets "-- strata: foreign-keys off"), because dropping a
 // referenced table with foreign keys on would run its ON DELETE actions.
+//
+// Data: a column that becomes NOT NULL and has a default takes that default
+// where it held NULL (COALESCE in a SQLite rebuild, an UPDATE before SET NOT
+// NULL on PostgreSQL). A retyped PostgreSQL column converts with
+// USING col::type (through text when an enum is involved).
+//
+// Limits (listed in Diff::unsupported, never emitted as SQL that fails):
+// PostgreSQL enum labels removed or reordered, a domain's base type or
+// collation, a generated column's expression (only dropping it is made).
+// Not detected: a PostgreSQL function whose return type changes (CREATE OR
+// REPLACE refuses it), and a LANGUAGE sql function used by a new table's
+// default (functions in SQL come after tables, since their bodies must find
+// them). A diff that adds an enum label and uses it says so in a note: it
+// must be split over two migrations.
 #pragma once
 
 #include <string>
@@ -79,7 +93,9 @@ struct Diff {
   // or a rebuild with DiffOptions::rebuild off), one line each, naming the
   // object. Never silently dropped.
   std::vector<std::string> unsupported;
-  // SQLite: a rebuild is part of this diff; run it with foreign keys off.
+  // SQLite: a rebuild is part of this diff, or it drops a table another
+  // table's foreign key references (with foreign keys on, DROP TABLE would
+  // run that key's ON DELETE action); run it with foreign keys off.
   bool foreign_keys_off = false;
 
   bool empty() const { return changes.empty() && unsupported.empty(); }

@@ -12,10 +12,15 @@
 //     the exact source text from the CREATE statement SQLite keeps in
 //     sqlite_master (trimmed of surrounding blanks); views, triggers and
 //     virtual tables keep their whole CREATE statement.
-//   - PostgreSQL: types from format_type(), expressions from pg_get_expr(),
+//   - PostgreSQL: types from format_type(), expressions from pg_get_expr()
+//     and index keys from pg_get_indexdef() in their pretty form ("age >= 0",
+//     not "(age >= 0)"; an index key without the parentheses around it),
 //     views from pg_get_viewdef(), triggers from pg_get_triggerdef(),
 //     functions from pg_get_functiondef(), with search_path set to the
 //     inspected schema alone, so names in that schema come out unqualified.
+//     Collation and operator class names are written as those deparsers
+//     write them: quoted when needed ("\"C\""), qualified when not found on
+//     that search_path.
 // Both sides of a comparison therefore come from the same reader on the same
 // engine (a declared schema is loaded on a scratch database and inspected,
 // as Atlas does with its dev database), and text compares exactly.
@@ -246,10 +251,12 @@ struct Table {
 struct View {
   std::string name;
   // SQLite: the whole CREATE VIEW statement as stored. PG: the query,
-  // pg_get_viewdef(), which a CREATE VIEW name AS <definition> restores.
+  // pg_get_viewdef() without surrounding blanks and final ';', which a
+  // CREATE VIEW name AS <definition> restores.
   std::string definition;
   bool materialized = false;  // PG
-  // Tables and views the view reads, by name, sorted (from pg_depend on PG;
+  // Tables and views the view reads, by name, sorted (on PG: those of the
+  // inspected schema its rewrite rule depends on, from pg_depend;
   // from the statement's words that name a table or view on SQLite). Used to
   // order drops and creates; informational, not compared.
   std::vector<std::string> depends_on;

@@ -24,12 +24,15 @@ namespace strata::detail {
   X(PQcmdTuples)                  \
   X(PQclear)                      \
   X(PQconnectdbParams)            \
+  X(PQdescribePrepared)           \
   X(PQerrorMessage)               \
   X(PQexec)                       \
   X(PQexecParams)                 \
   X(PQfinish)                     \
   X(PQfname)                      \
   X(PQfreemem)                    \
+  X(PQftable)                     \
+  X(PQftablecol)                  \
   X(PQftype)                      \
   X(PQgetCopyData)                \
   X(PQgetResult)                  \
@@ -37,7 +40,10 @@ namespace strata::detail {
   X(PQgetlength)                  \
   X(PQgetvalue)                   \
   X(PQnfields)                    \
+  X(PQnparams)                    \
   X(PQntuples)                    \
+  X(PQparamtype)                  \
+  X(PQprepare)                    \
   X(PQputCopyEnd)                 \
   X(PQresultErrorField)           \
   X(PQresultErrorMessage)         \

@@ -216,6 +216,53 @@ class PostgresConnection final : public Connection {
     check(result, sql);
   }
 
+  // The unnamed prepared statement is replaced by the next query() (also an
+  // unnamed statement), so describe() leaves nothing behind on the server.
+  StatementDescription describe(std::string_view sql) override {
+    std::string text = c_string(sql);
+    ResultHandle prepared(libpq().PQprepare(conn_.get(), "", text.c_str(), 0, nullptr));
+    check(prepared, sql);
+    ResultHandle result(libpq().PQdescribePrepared(conn_.get(), ""));
+    check(result, sql);
+    StatementDescription out;
+    const PGresult* r = result.get();
+    for (int i = 0; i < libpq().PQnparams(r); ++i) {
+      out.parameters.push_back({{}, static_cast<std::uint32_t>(libpq().PQparamtype(r, i))});
+    }
+    for (int c = 0; c < libpq().PQnfields(r); ++c) {
+      ColumnDescription column;
+      column.name = libpq().PQfname(r, c);
+      column.type_oid = static_cast<std::uint32_t>(libpq().PQftype(r, c));
+      Oid table = libpq().PQftable(r, c);
+      int number = libpq().PQftablecol(r, c);
+      if (table != InvalidOid && number > 0) {
+        // Table columns: name, NOT NULL and the declared type (with its
+        // modifier, e.g. character varying(20)), from the catalog.
+        auto row = fetch_one(
+            "SELECT c.relname, a.attname, a.attnotnull, format_type(a.atttypid, a.atttypmod) "
+            "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+            "WHERE a.attrelid = $1::oid AND a.attnum = $2::int2",
+            {static_cast<std::int64_t>(table), number});
+        if (row) {
+          column.table = row->get<std::string>(0);
+          column.table_column = row->get<std::string>(1);
+          column.not_null = row->get<bool>(2);
+          column.type = row->get<std::string>(3);
+        }
+      }
+      out.columns.push_back(std::move(column));
+    }
+    // Type names for the parameters and the expression columns.
+    auto type_name = [&](std::uint32_t oid) {
+      return fetch_value<std::string>("SELECT format_type($1::oid, NULL)", {static_cast<std::int64_t>(oid)});
+    };
+    for (auto& p : out.parameters) p.type = type_name(p.type_oid);
+    for (auto& c : out.columns) {
+      if (c.type.empty()) c.type = type_name(c.type_oid);
+    }
+    return out;
+  }
+
  private:
   static std::string c_string(std::string_view sql) {
     if (sql.find('\0') != std::string_view::npos) {

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <thread>
+#include <cctype>
 #include <climits>
 #include <cstring>
 #include <string>
@@ -409,7 +410,60 @@ class SqliteConnection final : public Connection {
     }
   }
 
+  StatementDescription describe(std::string_view sql) override {
+    StatementDescription out;
+    StmtHandle stmt = prepare_one(sql, 0);
+    if (!stmt) return out;
+    sqlite3_stmt* s = stmt.get();
+    out.parameters.resize(highest_parameter(s, sql));
+    const int columns = sqlite3_column_count(s);
+    for (int c = 0; c < columns; ++c) {
+      ColumnDescription column;
+      auto text = [](const char* p) { return std::string(p != nullptr ? p : ""); };
+      column.name = text(sqlite3_column_name(s, c));
+      column.type = text(sqlite3_column_decltype(s, c));
+      column.table = text(sqlite3_column_table_name(s, c));
+      column.table_column = text(sqlite3_column_origin_name(s, c));
+      if (!column.table.empty() && !column.table_column.empty()) {
+        const char* type = nullptr;
+        const char* collation = nullptr;
+        int not_null = 0;
+        int primary_key = 0;
+        int autoincrement = 0;
+        if (sqlite3_table_column_metadata(db_.get(), sqlite3_column_database_name(s, c), column.table.c_str(),
+                                          column.table_column.c_str(), &type, &collation, &not_null, &primary_key,
+                                          &autoincrement) == SQLITE_OK) {
+          // An INTEGER PRIMARY KEY is the rowid: never NULL, NOT NULL or not.
+          std::string declared = text(type);
+          std::transform(declared.begin(), declared.end(), declared.begin(),
+                         [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+          column.not_null = not_null != 0 || (primary_key != 0 && declared == "INTEGER");
+        }
+      }
+      out.columns.push_back(std::move(column));
+    }
+    return out;
+  }
+
  private:
+  // The highest $n of a prepared statement (other parameter styles are a
+  // usage error, as in bind()).
+  static std::size_t highest_parameter(sqlite3_stmt* stmt, std::string_view sql) {
+    int count = sqlite3_bind_parameter_count(stmt);
+    std::size_t highest = 0;
+    for (int j = 1; j <= count; ++j) {
+      const char* name = sqlite3_bind_parameter_name(stmt, j);
+      std::string_view n = name != nullptr ? name : "?";
+      bool numbered = n.size() >= 2 && n[0] == '$' && n[1] >= '1' && n[1] <= '9' && n.size() <= 7 &&
+                      n.find_first_not_of("0123456789", 1) == std::string_view::npos;
+      if (!numbered) {
+        throw usage_error("unsupported parameter " + std::string(n) + ": write parameters as $1, $2, ...", sql);
+      }
+      highest = std::max<std::size_t>(highest, std::stoul(std::string(n.substr(1))));
+    }
+    return highest;
+  }
+
   // Prepares the one statement `sql` holds (null for none: blanks and
   // comments only); more than one is a usage error pointing at the second.
   StmtHandle prepare_one(std::string_view sql, unsigned flags) {
@@ -461,18 +515,7 @@ class SqliteConnection final : public Connection {
   }
 
   void bind(sqlite3_stmt* stmt, std::string_view sql, std::span<const Value> params) {
-    int count = sqlite3_bind_parameter_count(stmt);
-    std::size_t highest = 0;
-    for (int j = 1; j <= count; ++j) {
-      const char* name = sqlite3_bind_parameter_name(stmt, j);
-      std::string_view n = name != nullptr ? name : "?";
-      bool numbered = n.size() >= 2 && n[0] == '$' && n[1] >= '1' && n[1] <= '9' && n.size() <= 7 &&
-                      n.find_first_not_of("0123456789", 1) == std::string_view::npos;
-      if (!numbered) {
-        throw usage_error("unsupported parameter " + std::string(n) + ": write parameters as $1, $2, ...", sql);
-      }
-      highest = std::max<std::size_t>(highest, std::stoul(std::string(n.substr(1))));
-    }
+    const std::size_t highest = highest_parameter(stmt, sql);
     if (highest != params.size()) {
       throw usage_error("the statement uses " + std::to_string(highest) + " parameter(s) ($1..$" +
                             std::to_string(highest) + ") but " + std::to_string(params.size()) + " value(s) were given",
