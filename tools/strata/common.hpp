@@ -111,5 +111,7 @@ void setup_bg(CLI::App& app);  // bg status, bg run (cmd_bg.cpp)
 void setup_prepare(CLI::App& app);  // cmd_prepare.cpp
 void setup_port(CLI::App& app);  // cmd_port.cpp
 void setup_lint(CLI::App& app);  // cmd_lint.cpp
+void setup_diff(CLI::App& app);   // cmd_diff.cpp
+void setup_drift(CLI::App& app);  // cmd_drift.cpp
 
 }  // namespace strata::cli

@@ -23,6 +23,8 @@ enum class ExitCode : int {
   lock_timeout = 10, // another migrator held the lock too long
   io = 11,           // a local file could not be read or written
   blocked = 12,      // background updates wait for handlers that live in the application
+  diff_changes = 13, // strata diff --exit-code: the schemas differ
+  drift = 14,        // strata drift: the database differs from what its source produces
   prepare_mismatch = 16,  // `prepare --check`: the prepared queries file is out of date
   port_target = 17,      // strata port: the target holds rows or is at another version
   port_conversion = 18,  // strata port: a value does not convert to the target column's type
@@ -89,6 +91,8 @@ inline constexpr const char* exit_code_table =
     "  10  lock timeout: another migrator held the lock too long\n"
     "  11  io: a local file could not be read or written\n"
     "  12  blocked: background updates wait for handlers that live in the application\n"
+    "  13  diff --exit-code: the schemas differ\n"
+    "  14  drift: the database differs from what its migrations produce\n"
     "  16  prepare mismatch: `strata prepare --check` found queries or migrations changed since the last prepare\n"
     "  17  port: the target holds rows or is at another version\n"
     "  18  port: a source value does not convert to the target column's type\n"
@@ -96,5 +100,12 @@ inline constexpr const char* exit_code_table =
     "  15  lint: strata lint (or up --lint error) found a problem at error severity\n"
     "  21  ddl lock timeout: the DDL lock guard gave up after --ddl-retries attempts\n"
     "  70  internal error\n";
+
+// Thrown by a command that has printed its result and must still exit
+// non-zero without an error message (diff --exit-code, drift). main()
+// returns the code.
+struct ExitStatus {
+  ExitCode code = ExitCode::ok;
+};
 
 }  // namespace strata::cli

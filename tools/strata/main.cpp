@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   setup_repair(app);
   setup_dump(app);
   setup_bg(app);
+  setup_diff(app);
+  setup_drift(app);
   setup_prepare(app);
   setup_port(app);
   setup_lint(app);
@@ -70,6 +72,8 @@ int main(int argc, char** argv) {
     if (json) return fail(ExitCode::usage, "usage", e.what());
     app.exit(e);
     return static_cast<int>(ExitCode::usage);
+  } catch (const ExitStatus& e) {
+    return static_cast<int>(e.code);
   } catch (const ExitFailure& e) {
     return fail(e.code, e.kind, e.what());
   } catch (const ExitWith& e) {
