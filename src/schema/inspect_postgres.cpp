@@ -1,8 +1,15 @@
 // schema/inspect_postgres.cpp: reads a PostgreSQL schema into the model.
 //
 // One CatalogSnapshot (postgres_catalog.hpp): a read-only repeatable-read
-// transaction with search_path set to the inspected schema alone, so the
-// deparsers write that schema's names unqualified. One query per kind of
+// transaction with search_path set to the inspected schema, so the
+// deparsers write that schema's names unqualified, followed by the schemas
+// holding an extension: an extension's types, functions and operators
+// (citext, not public.citext) then read the same whether the schema is
+// inspected in the extension's schema or in another one (strata diff loads
+// the declared schema into a throwaway schema, while the extension stays
+// where it was installed). Limitation: any other object of such a schema
+// that no object of the inspected schema shadows reads unqualified too
+// (inspecting "app" with citext in public names public.owners "owners"). One query per kind of
 // object for the whole schema (never one per table), each row filed under
 // its table by oid; every vector is sorted at the end, in C++, byte-wise.
 //
@@ -33,14 +40,6 @@
 
 namespace strata::schema::detail {
 namespace {
-
-bool excluded(std::string_view table, const InspectOptions& options) {
-  if (std::find(options.exclude_tables.begin(), options.exclude_tables.end(), table) !=
-      options.exclude_tables.end()) {
-    return true;
-  }
-  return !options.include_strata_tables && table.starts_with("strata_");
-}
 
 ReferentialAction action(const std::string& code) {
   if (code == "r") return ReferentialAction::restrict;
@@ -149,7 +148,7 @@ class Reader {
         "  WHERE o.dictnamespace = $1::oid AND " + not_in_extension("pg_ts_dict", "o.oid"));
     for (const Row& r : rows.rows) found.push_back(UnsupportedObject{r.get<std::string>(0), text_or_null(r, 1)});
     for (const UnsupportedObject& u : found) {
-      if (u.table && excluded(*u.table, options_)) continue;
+      if (u.table && excluded_table(*u.table, options_)) continue;
       schema_.unsupported.push_back(u.label);
     }
   }
@@ -163,7 +162,7 @@ class Reader {
     for (const Row& r : rows.rows) {
       Table t;
       t.name = r.get<std::string>(1);
-      if (excluded(t.name, options_)) continue;
+      if (excluded_table(t.name, options_)) continue;
       t.unlogged = r.get<bool>(2);
       t.comment = text_or_null(r, 3);
       tables_[r.get<std::string>(0)] = schema_.tables.size();
@@ -296,7 +295,7 @@ class Reader {
     for (const Row& r : rows.rows) {
       View v;
       v.name = r.get<std::string>(1);
-      if (excluded(v.name, options_)) continue;
+      if (excluded_table(v.name, options_)) continue;
       const auto oid = r.get<std::string>(0);
       v.materialized = r.get<bool>(2);
       v.definition = trim_view(text_or_null(r, 3).value_or(""));
@@ -426,7 +425,7 @@ class Reader {
       auto deptype = text_or_null(r, 8);
       if (deptype == "i") continue;
       auto owner = text_or_null(r, 9);
-      if (owner && excluded(*owner, options_)) continue;
+      if (owner && excluded_table(*owner, options_)) continue;
       Sequence s;
       s.name = r.get<std::string>(0);
       s.data_type = r.get<std::string>(1);
@@ -555,7 +554,7 @@ class Reader {
 }  // namespace
 
 Schema inspect_postgres(Connection& connection, const InspectOptions& options) {
-  CatalogSnapshot snapshot(connection, options.schema, "inspect");
+  CatalogSnapshot snapshot(connection, options.schema, "inspect", /*extension_schemas=*/true);
   return Reader(connection, snapshot, options).read();
 }
 
