@@ -14,8 +14,14 @@
 //     virtual tables keep their whole CREATE statement.
 //   - PostgreSQL: types from format_type(), expressions from pg_get_expr(),
 //     views from pg_get_viewdef(), triggers from pg_get_triggerdef(),
-//     functions from pg_get_functiondef(), with search_path set to the
-//     inspected schema alone, so names in that schema come out unqualified.
+//     functions from pg_get_functiondef() (the qualifier it writes before
+//     the function's own name removed), with search_path set to the
+//     inspected schema, so names in that schema come out unqualified,
+//     followed by the schemas holding an extension, so an extension's
+//     types, functions and operators come out unqualified wherever the
+//     schema was loaded (citext, not public.citext). Other objects of an
+//     extension's schema that no name of the inspected schema shadows read
+//     unqualified too: a known limitation.
 // Both sides of a comparison therefore come from the same reader on the same
 // engine (a declared schema is loaded on a scratch database and inspected,
 // as Atlas does with its dev database), and text compares exactly.
@@ -148,7 +154,8 @@ struct PrimaryKey {
 struct ForeignKey {
   std::string name;  // PG: always set. SQLite: the CONSTRAINT name, or ""
   std::vector<std::string> columns;
-  // The referenced table: unqualified when it is in the inspected schema,
+  // The referenced table: unqualified when it is in the inspected schema
+  // (or, PG, visible in a schema holding an extension: see above),
   // "schema.table" (as PostgreSQL quotes it) otherwise.
   std::string referenced_table;
   // Referenced columns, in key order. SQLite: empty when the FK names no
