@@ -1,8 +1,15 @@
 // schema/inspect_postgres.cpp: reads a PostgreSQL schema into the model.
 //
 // One CatalogSnapshot (postgres_catalog.hpp): a read-only repeatable-read
-// transaction with search_path set to the inspected schema alone, so the
-// deparsers write that schema's names unqualified. One query per kind of
+// transaction with search_path set to the inspected schema, so the
+// deparsers write that schema's names unqualified, followed by the schemas
+// holding an extension: an extension's types, functions and operators
+// (citext, not public.citext) then read the same whether the schema is
+// inspected in the extension's schema or in another one (strata diff loads
+// the declared schema into a throwaway schema, while the extension stays
+// where it was installed). Limitation: any other object of such a schema
+// that no object of the inspected schema shadows reads unqualified too
+// (inspecting "app" with citext in public names public.owners "owners"). One query per kind of
 // object for the whole schema (never one per table), each row filed under
 // its table by oid; every vector is sorted at the end, in C++, byte-wise.
 //
@@ -588,7 +595,7 @@ class Reader {
 }  // namespace
 
 Schema inspect_postgres(Connection& connection, const InspectOptions& options) {
-  CatalogSnapshot snapshot(connection, options.schema, "inspect");
+  CatalogSnapshot snapshot(connection, options.schema, "inspect", /*extension_schemas=*/true);
   return Reader(connection, snapshot, options).read();
 }
 

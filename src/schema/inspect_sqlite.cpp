@@ -386,13 +386,6 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && ascii_lower(s.substr(0, prefix.size())) == prefix;
 }
 
-bool excluded(std::string_view name, const InspectOptions& options) {
-  if (std::find(options.exclude_tables.begin(), options.exclude_tables.end(), name) != options.exclude_tables.end()) {
-    return true;
-  }
-  return !options.include_strata_tables && name.starts_with("strata_");
-}
-
 ReferentialAction action(std::string_view pragma) {
   if (pragma == "RESTRICT") return ReferentialAction::restrict;
   if (pragma == "CASCADE") return ReferentialAction::cascade;
@@ -622,7 +615,7 @@ class Reader {
       if (type != "table" && type != "view") continue;
       const auto name = r.get<std::string>(1);
       const std::string key = ascii_lower(name);
-      if (key.starts_with("sqlite_") || is_shadow(key) || excluded(name, options_)) {
+      if (key.starts_with("sqlite_") || is_shadow(key) || excluded_table(name, options_)) {
         left_out_.insert(key);
         continue;
       }

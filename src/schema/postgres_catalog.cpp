@@ -7,13 +7,60 @@
 
 namespace strata::schema::detail {
 
-CatalogSnapshot::CatalogSnapshot(Connection& connection, const std::string& schema, std::string_view verb)
-    : outermost_(connection.transaction_depth() == 0 && !connection.in_transaction()), transaction_(connection) {
-  // Only a transaction begun here can still choose its isolation level.
-  if (outermost_) {
-    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+namespace {
+constexpr const char* kSavepoint = "strata_catalog_snapshot";
+}
+
+CatalogSnapshot::CatalogSnapshot(Connection& connection, const std::string& schema, std::string_view verb,
+                                 bool extension_schemas)
+    : connection_(connection), outermost_(connection.transaction_depth() == 0 && !connection.in_transaction()) {
+  if (connection.transaction_depth() == 0 && connection.in_transaction()) {
+    connection.execute(std::string("SAVEPOINT ") + kSavepoint);
+  } else {
+    transaction_.emplace(connection);
   }
-  connection.query("SELECT set_config('search_path', quote_ident($1), true)", {schema});
+  try {
+    // Only a transaction begun here can still choose its isolation level.
+    if (outermost_) {
+      connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    }
+    read(schema, verb, extension_schemas);
+  } catch (...) {
+    if (!transaction_) release();
+    throw;
+  }
+}
+
+CatalogSnapshot::~CatalogSnapshot() {
+  if (!transaction_) release();
+}
+
+void CatalogSnapshot::release() noexcept {
+  // Undoes the search_path set_config(..., true) with the rest; the caller's
+  // transaction stays open. Swallowed on failure, as Transaction does.
+  try {
+    if (connection_.in_transaction()) {
+      connection_.execute(std::string("ROLLBACK TO SAVEPOINT ") + kSavepoint);
+      connection_.execute(std::string("RELEASE SAVEPOINT ") + kSavepoint);
+    }
+  } catch (...) {
+  }
+}
+
+void CatalogSnapshot::read(const std::string& schema, std::string_view verb, bool extension_schemas) {
+  Connection& connection = connection_;
+  if (extension_schemas) {
+    // The inspected schema first, so its own names win; then each schema
+    // holding an extension, in name order.
+    connection.query(
+        "SELECT set_config('search_path', string_agg(quote_ident(s), ', ' ORDER BY o, s COLLATE \"C\"), true) FROM ("
+        " SELECT $1::text AS s, 0 AS o"
+        " UNION SELECT n.nspname::text, 1 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+        "  WHERE n.nspname NOT IN ($1, 'pg_catalog')) p",
+        {schema});
+  } else {
+    connection.query("SELECT set_config('search_path', quote_ident($1), true)", {schema});
+  }
   auto row = connection.fetch_one(
       "SELECT (SELECT oid::text FROM pg_namespace WHERE nspname = $1), current_setting('server_version_num')::int",
       {schema});

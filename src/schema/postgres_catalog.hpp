@@ -21,13 +21,19 @@
 namespace strata::schema::detail {
 
 // One read-only, repeatable-read transaction (a savepoint when one is
-// already open: the isolation level is then the open transaction's) with
+// already open, whether by a strata::Transaction or by a plain BEGIN the
+// caller ran: the isolation level is then the open transaction's) with
 // search_path set to `schema` alone, rolled back when the object dies.
+// With `extension_schemas`, the schemas holding an extension follow
+// `schema` on search_path, so the extensions' types, functions and
+// operators come out unqualified (see inspect_postgres.cpp).
 // Throws Error{ErrorKind::usage} "cannot <verb> schema "x": it does not
 // exist" when `schema` does not exist.
 class CatalogSnapshot {
  public:
-  CatalogSnapshot(Connection& connection, const std::string& schema, std::string_view verb);
+  CatalogSnapshot(Connection& connection, const std::string& schema, std::string_view verb,
+                  bool extension_schemas = false);
+  ~CatalogSnapshot();
   CatalogSnapshot(const CatalogSnapshot&) = delete;
   CatalogSnapshot& operator=(const CatalogSnapshot&) = delete;
 
@@ -37,8 +43,16 @@ class CatalogSnapshot {
   int server_version() const { return server_version_; }
 
  private:
-  bool outermost_;           // no transaction was open: transaction_ began one
-  Transaction transaction_;  // never committed
+  void read(const std::string& schema, std::string_view verb, bool extension_schemas);
+  void release() noexcept;  // rolls back and releases the own savepoint
+
+  Connection& connection_;
+  bool outermost_;  // no transaction was open: transaction_ began one
+  // Never committed. Empty when the engine has a transaction open that no
+  // strata::Transaction owns (a plain BEGIN at depth 0): a Transaction would
+  // issue a second BEGIN and its ROLLBACK would end the caller's
+  // transaction, so the snapshot takes its own savepoint instead.
+  std::optional<Transaction> transaction_;
   std::string namespace_oid_;
   int server_version_ = 0;
 };

@@ -89,7 +89,7 @@ class DiffApplyTest : public test::MigrationsTest {
       Function f;
       f.name = "touch";
       f.definition =
-          "CREATE OR REPLACE FUNCTION public.touch()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$ BEGIN RETURN NEW; "
+          "CREATE OR REPLACE FUNCTION touch()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$ BEGIN RETURN NEW; "
           "END $function$\n";
       s.functions.push_back(f);
       s.enums.push_back(Enum{"status", {"new", "paid"}, "order state"});
@@ -139,6 +139,43 @@ TEST_P(DiffApplyTest, CreatesAndDropsAWholeSchema) {
   apply(*c, diff(base(), empty));
   for (const char* t : {"users", "orders"}) EXPECT_FALSE(table_exists(*c, t)) << t;
   EXPECT_THROW(c->execute("SELECT 1 FROM big_orders"), Error);
+}
+
+// A function inspected from another schema (strata diff's throwaway schema)
+// reads as the one in public does, and the differ's CREATE OR REPLACE, with
+// the unqualified name, makes it in the session's first search_path schema.
+TEST_P(DiffApplyTest, FunctionFromAnotherSchemaIsCreatedInTheSessionsSchema) {
+  if (!pg()) GTEST_SKIP() << "PostgreSQL only";
+  auto c = db().connect();
+  const std::string fn =
+      "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.id := NEW.id; RETURN NEW; END $$;"
+      "CREATE PROCEDURE reset() LANGUAGE sql AS $$ SELECT 1 $$;";
+  c->execute_script("CREATE SCHEMA strata_dev_x; SET search_path TO strata_dev_x;" + fn + "SET search_path TO DEFAULT");
+  InspectOptions dev_options;
+  dev_options.schema = "strata_dev_x";
+  Schema declared = inspect(*c, dev_options);
+  ASSERT_EQ(declared.functions.size(), 2U);
+  for (const Function& f : declared.functions) {
+    EXPECT_EQ(f.definition.find("strata_dev_x"), std::string::npos) << f.definition;
+  }
+
+  apply(*c, diff(inspect(*c), declared));
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace"
+                      " AND proname IN ('touch', 'reset')"),
+            2);
+  Schema live = inspect(*c);
+  EXPECT_TRUE(live.functions == declared.functions);
+  EXPECT_TRUE(diff(live, declared).changes.empty()) << diff(live, declared).sql();
+
+  // A changed body is replaced in place, still in public.
+  c->execute_script("SET search_path TO strata_dev_x; CREATE OR REPLACE PROCEDURE reset() LANGUAGE sql AS"
+                    " $$ SELECT 2 $$; SET search_path TO DEFAULT");
+  Schema changed = inspect(*c, dev_options);
+  Diff d = diff(live, changed);
+  EXPECT_NE(d.sql().find("CREATE OR REPLACE PROCEDURE reset()"), std::string::npos) << d.sql();
+  apply(*c, d);
+  EXPECT_TRUE(inspect(*c).functions == changed.functions);
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_proc WHERE pronamespace = 'strata_dev_x'::regnamespace"), 2);
 }
 
 TEST_P(DiffApplyTest, ChangesKeepTheData) {

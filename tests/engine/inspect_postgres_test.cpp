@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "strata/error.hpp"
+#include "strata/schema/dump.hpp"
 #include "strata/schema/inspect.hpp"
 #include "strata/transaction.hpp"
 #include "support/engine_fixture.hpp"
@@ -606,6 +607,46 @@ TEST_P(InspectPostgresTest, InsideAnOpenTransactionReadsItsUncommittedWorkAndLea
   // Outside a transaction, the snapshot is read-only and leaves nothing behind.
   EXPECT_EQ(names(inspect(c()).tables), (std::vector<std::string>{"fresh"}));
   EXPECT_FALSE(c().in_transaction());
+  EXPECT_EQ(c().query("SHOW search_path").rows.at(0).get<std::string>(0), "\"$user\", public");
+}
+
+// A transaction opened by a plain BEGIN (no strata::Transaction, depth 0):
+// the snapshot takes a savepoint, so it neither begins a second transaction
+// nor ends the caller's one.
+TEST_P(InspectPostgresTest, InsideAPlainBeginLeavesTheCallersTransactionOpen) {
+  c().execute("BEGIN");
+  run("CREATE TABLE fresh (id integer)");
+  ASSERT_EQ(c().transaction_depth(), 0);
+  EXPECT_EQ(names(inspect(c()).tables), (std::vector<std::string>{"fresh"}));
+  EXPECT_TRUE(c().in_transaction());
+  EXPECT_EQ(c().query("SHOW search_path").rows.at(0).get<std::string>(0), "\"$user\", public");
+  EXPECT_NE(dump_schema(c()).find("CREATE TABLE fresh"), std::string::npos);
+  EXPECT_TRUE(c().in_transaction());
+  // A failed inspection leaves it open and usable too.
+  EXPECT_THROW(inspect_schema("no_such_schema"), Error);
+  EXPECT_TRUE(c().in_transaction());
+  run("INSERT INTO fresh VALUES (1)");  // still writable: not the snapshot's read-only transaction
+  c().execute("ROLLBACK");              // the caller's transaction was still the one open
+  EXPECT_TRUE(inspect(c()).tables.empty());
+}
+
+// An extension installed in public, with the schema using it loaded into a
+// throwaway schema (public not on search_path): its types and functions
+// read unqualified there as they do in public.
+TEST_P(InspectPostgresTest, ExtensionObjectsReadUnqualifiedFromAnotherSchema) {
+  const std::string ddl =
+      "CREATE TABLE handles (handle citext PRIMARY KEY, alias citext DEFAULT 'x'::citext,"
+      " CONSTRAINT short CHECK (length(handle) < 40));"
+      "CREATE INDEX handles_alias ON handles (regexp_replace(alias, 'a', 'b'));";
+  run("CREATE EXTENSION citext;" + ddl);
+  run("CREATE SCHEMA strata_dev_x; SET search_path TO strata_dev_x, public;" + ddl + "SET search_path TO DEFAULT");
+  Schema live = inspect(c());
+  Schema dev = inspect_schema("strata_dev_x");
+  EXPECT_EQ(dev.find_table("handles")->find_column("handle")->type, (ColumnType{"citext", TypeFamily::text}));
+  EXPECT_TRUE(live.tables == dev.tables) << differences(live, dev);
+  // The extension is listed where it is installed only.
+  EXPECT_EQ(names(live.extensions), (std::vector<std::string>{"citext"}));
+  EXPECT_TRUE(dev.extensions.empty());
   EXPECT_EQ(c().query("SHOW search_path").rows.at(0).get<std::string>(0), "\"$user\", public");
 }
 

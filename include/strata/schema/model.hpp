@@ -16,8 +16,14 @@
 //     and index keys from pg_get_indexdef() in their pretty form ("age >= 0",
 //     not "(age >= 0)"; an index key without the parentheses around it),
 //     views from pg_get_viewdef(), triggers from pg_get_triggerdef(),
-//     functions from pg_get_functiondef(), with search_path set to the
-//     inspected schema alone, so names in that schema come out unqualified.
+//     functions from pg_get_functiondef() (the qualifier it writes before
+//     the function's own name removed), with search_path set to the
+//     inspected schema, so names in that schema come out unqualified,
+//     followed by the schemas holding an extension, so an extension's
+//     types, functions and operators come out unqualified wherever the
+//     schema was loaded (citext, not public.citext). Other objects of an
+//     extension's schema that no name of the inspected schema shadows read
+//     unqualified too: a known limitation.
 //     Collation and operator class names are written as those deparsers
 //     write them: quoted when needed ("\"C\""), qualified when not found on
 //     that search_path.
@@ -153,7 +159,8 @@ struct PrimaryKey {
 struct ForeignKey {
   std::string name;  // PG: always set. SQLite: the CONSTRAINT name, or ""
   std::vector<std::string> columns;
-  // The referenced table: unqualified when it is in the inspected schema,
+  // The referenced table: unqualified when it is in the inspected schema
+  // (or, PG, visible in a schema holding an extension: see above),
   // "schema.table" (as PostgreSQL quotes it) otherwise.
   std::string referenced_table;
   // Referenced columns, in key order. SQLite: empty when the FK names no
