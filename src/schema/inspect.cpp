@@ -8,14 +8,6 @@
 
 namespace strata::schema {
 
-bool detail::excluded_table(std::string_view table, const InspectOptions& options) {
-  if (std::find(options.exclude_tables.begin(), options.exclude_tables.end(), table) !=
-      options.exclude_tables.end()) {
-    return true;
-  }
-  return !options.include_strata_tables && table.starts_with("strata_");
-}
-
 Schema inspect(Connection& connection, const InspectOptions& options) {
   return connection.engine() == Engine::sqlite ? detail::inspect_sqlite(connection, options)
                                                : detail::inspect_postgres(connection, options);
