@@ -25,11 +25,11 @@ enum class ExitCode : int {
   blocked = 12,      // background updates wait for handlers that live in the application
   diff_changes = 13, // strata diff --exit-code: the schemas differ
   drift = 14,        // strata drift: the database differs from what its source produces
+  lint = 15,         // strata lint (or up --lint error) found a problem at error severity
   prepare_mismatch = 16,  // `prepare --check`: the prepared queries file is out of date
   port_target = 17,      // strata port: the target holds rows or is at another version
   port_conversion = 18,  // strata port: a value does not convert to the target column's type
   port_verify = 19,      // strata port: row counts or checksums differ after copying
-  lint = 15,         // strata lint (or up --lint error) found a problem at error severity
   ddl_lock_timeout = 21,  // the DDL lock guard gave up after its retries
   internal = 70,     // a bug in strata
   // Reserved for work in progress (one per issue, so parallel branches never
@@ -46,6 +46,8 @@ struct ExitFailure : std::runtime_error {
   ExitFailure(ExitCode c, std::string k, const std::string& message) : std::runtime_error(message), code(c), kind(std::move(k)) {}
   ExitCode code;
   std::string kind;
+};
+
 // Thrown by a command that has already reported its outcome (on stdout, as
 // JSON or text) and only needs the process to exit with `code`: main prints
 // nothing more.
@@ -93,11 +95,11 @@ inline constexpr const char* exit_code_table =
     "  12  blocked: background updates wait for handlers that live in the application\n"
     "  13  diff --exit-code: the schemas differ\n"
     "  14  drift: the database differs from what its migrations produce\n"
+    "  15  lint: strata lint (or up --lint error) found a problem at error severity\n"
     "  16  prepare mismatch: `strata prepare --check` found queries or migrations changed since the last prepare\n"
     "  17  port: the target holds rows or is at another version\n"
     "  18  port: a source value does not convert to the target column's type\n"
     "  19  port: row counts or checksums differ after copying\n"
-    "  15  lint: strata lint (or up --lint error) found a problem at error severity\n"
     "  21  ddl lock timeout: the DDL lock guard gave up after --ddl-retries attempts\n"
     "  70  internal error\n";
 
