@@ -45,6 +45,11 @@ struct Migration {
   MigrationFunction up;
   MigrationFunction down;
   bool code_transactional = true;
+  // SQLite: run the code migration (up and down) with foreign keys off, like
+  // a SQL file's "-- strata: foreign-keys off": off before its transaction,
+  // PRAGMA foreign_key_check before the commit, on again afterwards. For code
+  // that rebuilds a table by hand. Ignored on PostgreSQL.
+  bool code_foreign_keys_off = false;
 
   // Hex SHA-384 of the normalised up script (see checksum()). Code
   // migrations choose their own (strata::UpgradeTable documents its rule).

@@ -51,6 +51,8 @@ namespace strata {
 struct CodeStepOptions {
   // false: run outside a transaction (see above).
   bool transactional = true;
+  // SQLite: run with foreign keys off (Migration::code_foreign_keys_off).
+  bool foreign_keys_off = false;
   // Makes the step reversible (strata::Migrator::down).
   MigrationFunction down;
   // The compatibility floor this step sets once applied (Migration::compat_floor).

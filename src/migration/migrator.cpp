@@ -85,7 +85,7 @@ class ForeignKeysOff {
     }
     if (rows.size() > 20) list += fmt::format("\n  ... and {} more", rows.size() - 20);
     throw Error(ErrorKind::sql,
-                fmt::format("foreign key check failed after a '-- strata: foreign-keys off' migration "
+                fmt::format("foreign key check failed after a foreign-keys-off migration "
                             "({} violating row{}); nothing was committed:{}",
                             rows.size(), rows.size() == 1 ? "" : "s", list),
                 "SQLITE_CONSTRAINT_FOREIGNKEY (787)", "PRAGMA foreign_key_check");
@@ -232,7 +232,8 @@ struct Migrator::Prepared {
 };
 
 Migrator::Prepared Migrator::prepare(const Migration& m) const {
-  Prepared p{std::nullopt, m.code_transactional, false, m.compat_floor};
+  Prepared p{std::nullopt, m.code_transactional,
+             m.code_foreign_keys_off && connection_.engine() == Engine::sqlite, m.compat_floor};
   if (m.kind == MigrationKind::sql) {
     p.script = parse_or_throw(m.path, m.sql, connection_.engine());
     p.transactional = !p.script->directives.no_transaction;
@@ -556,7 +557,7 @@ void Migrator::revert(const Migration& m, History& history, AppliedStep& step) {
       script = parse_or_throw(m.down_path, m.down_sql, connection_.engine());
       transactional = !script->directives.no_transaction;
     }
-    ForeignKeysOff fk_off(connection_, script && script->directives.foreign_keys_off);
+    ForeignKeysOff fk_off(connection_, script ? script->directives.foreign_keys_off : m.code_foreign_keys_off);
     auto body = [&] {
       if (script) {
         run_statements(connection_, m.down_path, *script);

@@ -65,6 +65,7 @@ UpgradeTable& UpgradeTable::add(Version version, std::string description, Migrat
   m.up = std::move(up);
   m.down = std::move(options.down);
   m.code_transactional = options.transactional;
+  m.code_foreign_keys_off = options.foreign_keys_off;
   m.compat_floor = options.compat_floor;
   steps_.push_back(std::move(m));
   return *this;

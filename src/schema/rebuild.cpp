@@ -1,0 +1,116 @@
+// schema/rebuild.cpp: SQLite's table rebuild run on a live database (see
+// strata/schema/rebuild.hpp). The SQL comes from diff(); this file only
+// wraps it in the procedure's guard rails.
+#include "strata/schema/rebuild.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "strata/connection.hpp"
+#include "strata/error.hpp"
+#include "strata/schema/inspect.hpp"
+#include "strata/transaction.hpp"
+
+namespace strata::schema {
+namespace {
+
+void require_sqlite_outside_transaction(Connection& c) {
+  if (c.engine() != Engine::sqlite) {
+    throw Error(ErrorKind::usage,
+                "rebuild_table is for SQLite only: PostgreSQL changes tables in place with ALTER TABLE "
+                "(use schema::diff and run its statements)");
+  }
+  if (c.in_transaction()) {
+    throw Error(ErrorKind::usage,
+                "rebuild_table cannot run inside an open transaction: it must turn foreign keys off "
+                "first, and PRAGMA foreign_keys does nothing inside a transaction");
+  }
+}
+
+// Restores PRAGMA foreign_keys to its value before the rebuild, failure or not.
+class ForeignKeysOff {
+ public:
+  explicit ForeignKeysOff(Connection& c) : c_(c) {
+    was_on_ = c_.fetch_value<std::int64_t>("PRAGMA foreign_keys") != 0;
+    if (was_on_) c_.execute("PRAGMA foreign_keys = OFF");
+  }
+  ~ForeignKeysOff() {
+    if (!was_on_) return;
+    try {
+      c_.execute("PRAGMA foreign_keys = ON");
+    } catch (...) {  // a destructor never throws; the connection is broken anyway
+    }
+  }
+  ForeignKeysOff(const ForeignKeysOff&) = delete;
+  ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+
+ private:
+  Connection& c_;
+  bool was_on_ = false;
+};
+
+void check_foreign_keys(Connection& c, const std::string& table) {
+  const std::vector<Row> rows = c.fetch("PRAGMA foreign_key_check");
+  if (rows.empty()) return;
+  std::string list;
+  for (std::size_t i = 0; i < rows.size() && i < 20; ++i) {
+    const Row& r = rows[i];
+    list += fmt::format("\n  table {} rowid {} references a missing row of {}", r[0].to_string(),
+                        r[1].is_null() ? "(none: WITHOUT ROWID)" : r[1].to_string(), r[2].to_string());
+  }
+  if (rows.size() > 20) list += fmt::format("\n  ... and {} more", rows.size() - 20);
+  throw Error(ErrorKind::sql,
+              fmt::format("foreign key check failed after rebuilding table {} ({} violating row{}); "
+                          "everything was rolled back:{}",
+                          table, rows.size(), rows.size() == 1 ? "" : "s", list),
+              "SQLITE_CONSTRAINT_FOREIGNKEY (787)", "PRAGMA foreign_key_check");
+}
+
+}  // namespace
+
+Diff rebuild_table(Connection& connection, const Table& desired, const RebuildOptions& options) {
+  require_sqlite_outside_transaction(connection);
+  const Schema current = inspect(connection);
+  Schema target = current;
+  auto it = std::find_if(target.tables.begin(), target.tables.end(),
+                         [&](const Table& t) { return t.name == desired.name; });
+  if (it == target.tables.end()) {
+    throw Error(ErrorKind::usage, fmt::format("rebuild_table: no table {} in the database", desired.name));
+  }
+  *it = desired;
+  Diff d = diff(current, target);
+  if (!d.unsupported.empty()) {
+    std::string list;
+    for (const std::string& u : d.unsupported) list += "\n  " + u;
+    throw Error(ErrorKind::usage, fmt::format("rebuild_table {}: cannot make these changes:{}", desired.name, list));
+  }
+  if (d.empty() || options.dry_run) return d;
+
+  ForeignKeysOff fk_off(connection);
+  Transaction tx(connection);
+  for (const Change& c : d.changes) {
+    for (const std::string& s : c.statements) connection.execute(s);
+  }
+  check_foreign_keys(connection, desired.name);
+  tx.commit();
+  return d;
+}
+
+Diff rebuild_table(Connection& connection, std::string_view table, const std::function<void(Table&)>& edit,
+                   const RebuildOptions& options) {
+  require_sqlite_outside_transaction(connection);
+  const Schema current = inspect(connection);
+  const Table* t = current.find_table(table);
+  if (t == nullptr) throw Error(ErrorKind::usage, fmt::format("rebuild_table: no table {} in the database", table));
+  Table desired = *t;
+  edit(desired);
+  if (desired.name != t->name) {
+    throw Error(ErrorKind::usage, fmt::format("rebuild_table {}: the edit renamed the table; rename with ALTER TABLE", table));
+  }
+  return rebuild_table(connection, desired, options);
+}
+
+}  // namespace strata::schema
