@@ -7,6 +7,7 @@
 
 #include "lint/analyzer.hpp"
 
+#include "migration/foreign_key_check.hpp"
 #include "migration/lock.hpp"
 #include "migration/script_runner.hpp"
 #include "strata/connection.hpp"
@@ -75,20 +76,7 @@ class ForeignKeysOff {
   // back.
   void check() {
     if (!active_) return;
-    const std::vector<Row> rows = c_.fetch("PRAGMA foreign_key_check");
-    if (rows.empty()) return;
-    std::string list;
-    for (std::size_t i = 0; i < rows.size() && i < 20; ++i) {
-      const Row& r = rows[i];
-      list += fmt::format("\n  table {} rowid {} references a missing row of {}", r[0].to_string(),
-                          r[1].is_null() ? "(none: WITHOUT ROWID)" : r[1].to_string(), r[2].to_string());
-    }
-    if (rows.size() > 20) list += fmt::format("\n  ... and {} more", rows.size() - 20);
-    throw Error(ErrorKind::sql,
-                fmt::format("foreign key check failed after a foreign-keys-off migration "
-                            "({} violating row{}); nothing was committed:{}",
-                            rows.size(), rows.size() == 1 ? "" : "s", list),
-                "SQLITE_CONSTRAINT_FOREIGNKEY (787)", "PRAGMA foreign_key_check");
+    detail::check_foreign_keys(c_, "after a foreign-keys-off migration", "nothing was committed");
   }
 
  private:

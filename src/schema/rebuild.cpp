@@ -13,6 +13,7 @@
 #include "strata/error.hpp"
 #include "strata/schema/inspect.hpp"
 #include "strata/transaction.hpp"
+#include "migration/foreign_key_check.hpp"
 
 namespace strata::schema {
 namespace {
@@ -53,20 +54,7 @@ class ForeignKeysOff {
 };
 
 void check_foreign_keys(Connection& c, const std::string& table) {
-  const std::vector<Row> rows = c.fetch("PRAGMA foreign_key_check");
-  if (rows.empty()) return;
-  std::string list;
-  for (std::size_t i = 0; i < rows.size() && i < 20; ++i) {
-    const Row& r = rows[i];
-    list += fmt::format("\n  table {} rowid {} references a missing row of {}", r[0].to_string(),
-                        r[1].is_null() ? "(none: WITHOUT ROWID)" : r[1].to_string(), r[2].to_string());
-  }
-  if (rows.size() > 20) list += fmt::format("\n  ... and {} more", rows.size() - 20);
-  throw Error(ErrorKind::sql,
-              fmt::format("foreign key check failed after rebuilding table {} ({} violating row{}); "
-                          "everything was rolled back:{}",
-                          table, rows.size(), rows.size() == 1 ? "" : "s", list),
-              "SQLITE_CONSTRAINT_FOREIGNKEY (787)", "PRAGMA foreign_key_check");
+  strata::detail::check_foreign_keys(c, "after rebuilding table " + table, "everything was rolled back");
 }
 
 }  // namespace
