@@ -25,6 +25,7 @@ const char* to_string(ErrorKind kind) noexcept {
     case ErrorKind::port_verify: return "port_verify";
     case ErrorKind::lint: return "lint";
     case ErrorKind::ddl_lock_timeout: return "ddl_lock_timeout";
+    case ErrorKind::multiple_heads: return "multiple_heads";
   }
   return "unknown";
 }

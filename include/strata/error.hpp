@@ -34,6 +34,7 @@ enum class ErrorKind {
   port_verify,      // strata port: row counts or checksums differ after copying
   lint,          // strata lint found problems at error severity (strata/lint.hpp)
   ddl_lock_timeout,  // the DDL lock guard gave up: a migration kept timing out on a lock
+  multiple_heads,    // the revision graph has several heads and the command needs one (merge them)
 };
 
 // A short stable name for the kind: "sql", "lock_timeout", ...

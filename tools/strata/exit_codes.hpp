@@ -31,6 +31,7 @@ enum class ExitCode : int {
   port_conversion = 18,  // strata port: a value does not convert to the target column's type
   port_verify = 19,      // strata port: row counts or checksums differ after copying
   ddl_lock_timeout = 21,  // the DDL lock guard gave up after its retries
+  multiple_heads = 22,    // the revision graph has several heads: `strata merge` them or pass --target heads
   internal = 70,     // a bug in strata
   // Reserved for work in progress (one per issue, so parallel branches never
   // collide): 13 diff has changes (--exit-code), 14 drift found, 15 lint
@@ -74,6 +75,7 @@ inline ExitCode exit_code_for(ErrorKind kind) {
     case ErrorKind::port_verify: return ExitCode::port_verify;
     case ErrorKind::lint: return ExitCode::lint;
     case ErrorKind::ddl_lock_timeout: return ExitCode::ddl_lock_timeout;
+    case ErrorKind::multiple_heads: return ExitCode::multiple_heads;
   }
   return ExitCode::internal;
 }
