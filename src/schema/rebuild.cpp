@@ -53,8 +53,51 @@ class ForeignKeysOff {
   bool was_on_ = false;
 };
 
-void check_foreign_keys(Connection& c, const std::string& table) {
-  strata::detail::check_foreign_keys(c, "after rebuilding table " + table, "everything was rolled back");
+// PRAGMA secure_delete = FAST for the rebuild when no column's data goes
+// away, restored after. Debian's SQLite is built with SECURE_DELETE on, so
+// dropping the old table would zero every one of its pages (a third of a
+// 1M-row rebuild's time); when every value is copied into the new table
+// there is nothing to erase. A dropped column keeps the connection's
+// setting, so its values are erased as ALTER TABLE DROP COLUMN would.
+class SecureDeleteFast {
+ public:
+  SecureDeleteFast(Connection& c, bool drops_data) : c_(c) {
+    if (drops_data) return;
+    was_ = c_.fetch_value<std::int64_t>("PRAGMA secure_delete");
+    if (was_ == 1) c_.execute("PRAGMA secure_delete = FAST");
+  }
+  ~SecureDeleteFast() {
+    if (was_ != 1) return;
+    try {
+      c_.execute("PRAGMA secure_delete = 1");
+    } catch (...) {  // a destructor never throws; the connection is broken anyway
+    }
+  }
+  SecureDeleteFast(const SecureDeleteFast&) = delete;
+  SecureDeleteFast& operator=(const SecureDeleteFast&) = delete;
+
+ private:
+  Connection& c_;
+  std::int64_t was_ = -1;
+};
+
+bool drops_a_column(const Table& from, const Table& to) {
+  return std::any_of(from.columns.begin(), from.columns.end(),
+                     [&](const Column& c) { return to.find_column(c.name) == nullptr; });
+}
+
+// The rebuilt table's own foreign keys and those of every table that
+// references it: nothing else changed.
+void check_foreign_keys(Connection& c, const Schema& schema, const std::string& table) {
+  std::vector<std::string> tables{table};
+  for (const Table& t : schema.tables) {
+    if (t.name == table) continue;
+    if (std::any_of(t.foreign_keys.begin(), t.foreign_keys.end(),
+                    [&](const ForeignKey& fk) { return fk.referenced_table == table; })) {
+      tables.push_back(t.name);
+    }
+  }
+  strata::detail::check_foreign_keys(c, "after rebuilding table " + table, "everything was rolled back", tables);
 }
 
 }  // namespace
@@ -78,11 +121,12 @@ Diff rebuild_table(Connection& connection, const Table& desired, const RebuildOp
   if (d.empty() || options.dry_run) return d;
 
   ForeignKeysOff fk_off(connection);
+  SecureDeleteFast fast(connection, drops_a_column(*current.find_table(desired.name), desired));
   Transaction tx(connection);
   for (const Change& c : d.changes) {
     for (const std::string& s : c.statements) connection.execute(s);
   }
-  check_foreign_keys(connection, desired.name);
+  check_foreign_keys(connection, target, desired.name);
   tx.commit();
   return d;
 }
