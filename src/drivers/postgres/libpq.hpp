@@ -49,6 +49,7 @@ namespace strata::detail {
   X(PQresultErrorField)           \
   X(PQresultErrorMessage)         \
   X(PQresultStatus)               \
+  X(PQserverVersion)              \
   X(PQsetNoticeProcessor)         \
   X(PQstatus)                     \
   X(PQtransactionStatus)

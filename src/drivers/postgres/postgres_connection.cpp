@@ -6,6 +6,8 @@
 // client_encoding=UTF8 comes after it (forced: error positions are converted
 // from characters to bytes assuming UTF-8). Each session then runs
 //   SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning
+// and, on PostgreSQL 14 and later, SET client_connection_check_interval = '1s'
+// (a backend whose client died stops its statement and releases its locks)
 // (ISO output keeps the day/month order setting; extra_float_digits makes
 // older servers print round-trippable floats) and drops NOTICEs and WARNINGs
 // with a no-op notice processor, so libpq never writes to stderr.
@@ -481,7 +483,16 @@ std::unique_ptr<Connection> open_postgres(const DatabaseUrl& url, const ConnectO
     throw Error(ErrorKind::connection, "cannot connect to " + redacted + ": " + reason);
   }
   libpq().PQsetNoticeProcessor(conn.get(), drop_notice, nullptr);
-  ResultHandle setup(libpq().PQexec(conn.get(), "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning"));
+  // On PostgreSQL 14+, the server checks every second during a long
+  // statement that the client is still there, so a migrator killed
+  // mid-statement does not leave its backend running and holding its locks
+  // (an ACCESS EXCLUSIVE on a table being altered) until the statement ends.
+  const char* setup_sql =
+      libpq().PQserverVersion(conn.get()) >= 140000
+          ? "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning; "
+            "SET client_connection_check_interval = '1s'"
+          : "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning";
+  ResultHandle setup(libpq().PQexec(conn.get(), setup_sql));
   if (!setup || libpq().PQresultStatus(setup.get()) != PGRES_COMMAND_OK) {
     std::string reason = redact_passwords(one_line(setup ? libpq().PQresultErrorMessage(setup.get()) : libpq().PQerrorMessage(conn.get())));
     throw Error(ErrorKind::connection, "cannot set up the session on " + redacted + ": " + reason);
