@@ -58,6 +58,7 @@
 #include "strata/background.hpp"
 #include "strata/history.hpp"
 #include "strata/migration.hpp"
+#include "strata/synapse.hpp"
 #include "strata/url.hpp"
 
 namespace strata {
@@ -68,6 +69,14 @@ struct PortProgress {
   std::int64_t rows_total = 0;  // the source's count, read before copying
   std::chrono::microseconds elapsed{0};
   bool finished = false;
+};
+
+// A source laid out as Synapse lays out its schema (strata/synapse.hpp):
+// its version is Synapse's schema_version, not a strata history.
+struct SynapsePortSource {
+  SynapseLayout layout;
+  std::vector<std::string> logical;  // the logical databases the SQLite file hosts (all of them, for Synapse)
+  SynapseOptions options;            // code deltas, skip_code_deltas, lock
 };
 
 struct PortOptions {
@@ -81,6 +90,14 @@ struct PortOptions {
   // sides (BackgroundTables::schema empty = the history schema).
   HistoryOptions history;
   BackgroundTables background;
+  // Set: the source is a Synapse-layout database. Its schema_version must
+  // be the layout's schema_version (the source is up to date); the target
+  // is created with SynapseMigrator (snapshot + deltas, as Synapse's own
+  // prepare_database would), then every table is copied, Synapse's state
+  // tables (schema_version, schema_compat_version, applied_schema_deltas,
+  // applied_module_schemas) included, replacing what the migrator wrote.
+  // The migration set passed to port() is then unused (pass an empty one).
+  std::optional<SynapsePortSource> synapse;
   // Rows per COPY data message batch (memory stays bounded by it).
   int batch_rows = 5000;
   // Called from the copying threads (serialised by port()) as tables start,

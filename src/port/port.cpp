@@ -15,6 +15,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -27,6 +28,7 @@
 #include "strata/error.hpp"
 #include "strata/migrator.hpp"
 #include "strata/schema/inspect.hpp"
+#include "strata/synapse.hpp"
 #include "strata/transaction.hpp"
 #include "strata/value.hpp"
 #include "util/number_text.hpp"
@@ -544,8 +546,10 @@ class Port {
 
   std::string qualified(std::string_view schema, std::string_view table) const { return q(schema) + "." + q(table); }
 
-  // The newest version applied to the source, from its strata history.
+  // The newest version applied to the source, from its strata history (or,
+  // for a Synapse layout, its schema_version).
   Version source_version() {
+    if (options_.synapse) return synapse_source_version();
     const auto& h = options_.history.table;
     if (!source_.table_exists(h)) {
       throw Error(ErrorKind::usage, "the source " + from_.redacted() + " has no strata history table " + h +
@@ -565,7 +569,34 @@ class Port {
     return v;
   }
 
+  Version synapse_source_version() {
+    const Version code = options_.synapse->layout.schema_version;
+    if (!source_.table_exists("schema_version")) {
+      throw Error(ErrorKind::usage, "the source " + from_.redacted() +
+                                        " has no schema_version table: it is not a Synapse-layout database "
+                                        "(create or upgrade it with strata up first)");
+    }
+    auto stmt = source_.prepare("SELECT version FROM schema_version");
+    if (!source_.step(stmt.get())) {
+      throw Error(ErrorKind::usage, "the source " + from_.redacted() + " has an empty schema_version table");
+    }
+    const Version v = sqlite3_column_int64(stmt.get(), 0);
+    if (v != code) {
+      throw Error(ErrorKind::validation,
+                  "the source " + from_.redacted() + " is at Synapse schema version " + std::to_string(v) +
+                      " but the layout's schema_version is " + std::to_string(code) +
+                      (v < code ? ": upgrade the source first (strata up)" : ": port it with the newer tree"));
+    }
+    return v;
+  }
+
   std::optional<Version> target_version() {
+    if (options_.synapse) {
+      if (!table_exists(*target_, schema_, "schema_version")) return std::nullopt;
+      auto v = target_->fetch_value("SELECT max(version) FROM " + qualified(schema_, "schema_version"));
+      if (v.is_null()) return std::nullopt;
+      return v.as<std::int64_t>();
+    }
     History history(*target_, options_.history);
     if (!history.exists()) return std::nullopt;
     auto rows = history.read();
@@ -608,7 +639,11 @@ class Port {
       throw Error(ErrorKind::port_target, "the target " + to_.redacted() + " already holds rows (in " + names +
                                               "): port fills an empty database only");
     }
-    if (!v && version > 0) {
+    if (!v && options_.synapse) {
+      SynapseMigrator migrator(*target_, options_.synapse->layout, options_.synapse->logical,
+                               options_.synapse->options);
+      migrator.up();
+    } else if (!v && version > 0) {
       MigratorOptions mo;
       mo.history = options_.history;
       mo.background_queue = BackgroundTables{bg_schema_, options_.background.queue, options_.background.log};
@@ -836,8 +871,16 @@ class Port {
     for (std::size_t i = 0; i < t.columns.size(); ++i) copy += (i > 0 ? ", " : "") + q(t.columns[i].name);
     copy += ") FROM STDIN";
     Transaction tx(target);
+    const std::string target_table = t.replace ? qualified(bg_schema_, t.name) : q(t.name);
+    // The table's own triggers stay off while its rows arrive: the source's
+    // rows already hold what they did (a trigger counting events into
+    // room_stats would count every copied event twice). Back on before the
+    // commit, in the same transaction.
+    const bool has_triggers = target.fetch_value<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal)", {target_table});
+    if (has_triggers) target.execute("ALTER TABLE " + target_table + " DISABLE TRIGGER USER");
     // Rows the migrations seeded (the source has them too) are replaced.
-    target.execute("DELETE FROM " + (t.replace ? qualified(bg_schema_, t.name) : q(t.name)));
+    target.execute("DELETE FROM " + target_table);
     std::int64_t rows = 0;
     bool more = true;
     auto last_report = Clock::now();
@@ -898,6 +941,7 @@ class Port {
                       "; nothing of " + t.name + " was committed",
                   e.engine_code(), {});
     }
+    if (has_triggers) target.execute("ALTER TABLE " + target_table + " ENABLE TRIGGER USER");
     target.execute("UPDATE " + qualified(schema_, kProgressTable) +
                        " SET state = 'done', rows = $2, updated_at = now() WHERE table_name = $1",
                    {t.name, rows});
@@ -917,8 +961,9 @@ class Port {
     Connection& target = *target_;
     // History: the source's rows as they are (applied_at, execution time,
     // floors); the checksum stays the target's, which is that of the file
-    // PostgreSQL runs (an engine variant differs from SQLite's).
-    {
+    // PostgreSQL runs (an engine variant differs from SQLite's). A Synapse
+    // layout's state tables were copied with the other tables.
+    if (!options_.synapse) {
       auto stmt = source_.prepare("SELECT version, applied_at, execution_time_us, success, failure, compat_floor FROM " +
                                   q(options_.history.table));
       Transaction tx(target);
@@ -937,6 +982,7 @@ class Port {
     // Foreign keys back (each validated), progress tables gone, in one step.
     {
       Transaction tx(target);
+      if (options_.synapse) rename_engine_deltas(target);
       for (const Row& r : target.fetch("SELECT table_name, name, definition FROM " +
                                        qualified(schema_, kForeignKeyTable) + " ORDER BY 1, 2")) {
         try {
@@ -984,6 +1030,40 @@ class Port {
       target.execute("DROP TABLE " + qualified(schema_, kForeignKeyTable));
       target.execute("DROP TABLE " + qualified(schema_, kProgressTable));
       tx.commit();
+    }
+  }
+
+  // Synapse records a delta by its file name, so a SQLite database lists
+  // "12/01x.sql.sqlite" where PostgreSQL runs "12/01x.sql.postgres". The
+  // copied rows name the PostgreSQL file wherever the tree has one, as if
+  // the target had run it (else Synapse, and strata, would see the
+  // PostgreSQL file as never applied).
+  void rename_engine_deltas(Connection& target) {
+    const auto& layout = options_.synapse->layout;
+    std::vector<std::string> dirs{"common"};
+    for (const auto& l : options_.synapse->logical) dirs.push_back(l);
+    const std::string table = qualified(schema_, "applied_schema_deltas");
+    if (!table_exists(target, schema_, "applied_schema_deltas")) return;
+    for (const Row& r : target.fetch("SELECT version, file FROM " + table)) {
+      const auto version = r.get<std::int64_t>(0);
+      const auto file = r.get<std::string>(1);
+      std::string renamed;
+      for (const auto& [from, to] : {std::pair<std::string, std::string>{".sql.sqlite", ".sql.postgres"},
+                                     std::pair<std::string, std::string>{".sqlite.sql", ".postgres.sql"}}) {
+        if (file.size() > from.size() && file.compare(file.size() - from.size(), from.size(), from) == 0) {
+          renamed = file.substr(0, file.size() - from.size()) + to;
+        }
+      }
+      if (renamed.empty()) continue;
+      const std::string name = renamed.substr(renamed.find('/') + 1);
+      bool exists = false;
+      for (const auto& d : dirs) {
+        std::error_code ec;
+        exists = exists || std::filesystem::exists(layout.root / d / "delta" / std::to_string(version) / name, ec);
+      }
+      if (!exists) continue;
+      target.execute("UPDATE " + table + " SET file = $3 WHERE version = $1 AND file = $2",
+                     {Value(version), Value(file), Value(renamed)});
     }
   }
 

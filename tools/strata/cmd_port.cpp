@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <map>
 
 #include "common.hpp"
@@ -73,14 +74,28 @@ void run_port(PortCommand& cmd) {
   if (cmd.from.empty()) throw Error(ErrorKind::usage, "strata port needs --from sqlite:PATH");
   if (cmd.to.empty()) cmd.to = cmd.common.database_url;
   if (cmd.to.empty()) throw Error(ErrorKind::usage, "strata port needs --to postgresql://... (or $DATABASE_URL)");
-  if (cmd.common.synapse) {
-    throw Error(ErrorKind::usage, "strata port does not support a Synapse layout yet; port with strata's own "
-                                  "migrations (-s DIR)");
-  }
   DatabaseUrl from = DatabaseUrl::parse(cmd.from);
   DatabaseUrl to = DatabaseUrl::parse(cmd.to);
   if (cmd.jobs < 1) throw Error(ErrorKind::usage, "--jobs must be at least 1");
-  MigrationSet migrations = load_source(cmd.common, Engine::postgres);
+  MigrationSet migrations;
+  std::optional<SynapsePortSource> synapse;
+  if (cmd.common.synapse) {
+    // A SQLite Synapse database hosts every logical database of the layout.
+    SynapsePortSource s;
+    s.layout = cmd.common.synapse->layout;
+    for (const auto& db : cmd.common.synapse->databases) {
+      for (const auto& l : db.logical) {
+        if (std::find(s.logical.begin(), s.logical.end(), l) == s.logical.end()) s.logical.push_back(l);
+      }
+    }
+    MigratorOptions m = migrator_options(cmd.common);
+    s.options.lock = m.lock;
+    s.options.skip_code_deltas = cmd.common.skip_code_deltas;
+    s.options.on_warning = m.on_warning;
+    synapse = std::move(s);
+  } else {
+    migrations = load_source(cmd.common, Engine::postgres);
+  }
 
   ProgressView view(cmd.common.json);
   PortOptions options;
@@ -88,6 +103,7 @@ void run_port(PortCommand& cmd) {
   options.resume = cmd.resume;
   options.verify = cmd.verify;
   options.batch_rows = cmd.batch_rows;
+  options.synapse = synapse;
   options.history = {cmd.common.history_table, cmd.common.history_schema};
   options.background = background_tables(cmd.common);
   options.on_progress = [&view](const PortProgress& p) { view.update(p); };
@@ -132,6 +148,8 @@ void setup_port(CLI::App& app) {
   sub->add_flag("--resume", cmd->resume, "Continue an interrupted port from the progress kept on the target");
   sub->add_flag("--verify", cmd->verify, "Also compare a checksum of every table's rows after copying");
   sub->add_option("--batch-rows", cmd->batch_rows, "Rows per COPY message")->capture_default_str();
+  sub->add_flag("--skip-code-deltas", cmd->common.skip_code_deltas,
+                "Synapse layout: create the target without the code deltas strata has no step for (warned)");
   sub->footer(
       "The target must be empty or migrated to exactly the source's version with no rows; strata migrates\n"
       "it with the same migrations (-s), copies every table in foreign-key order through COPY, converting\n"
