@@ -30,6 +30,11 @@ struct ConnectOptions {
   std::chrono::milliseconds connect_timeout{10000};
   // PostgreSQL: application_name shown in pg_stat_activity.
   std::string application_name = "strata";
+  // Reading only (dump, diff and drift sources): SQLite opens the file
+  // read-only (never created, never switched to WAL, so a rollback-journal
+  // database keeps its header byte for byte); PostgreSQL sessions run with
+  // default_transaction_read_only = on.
+  bool read_only = false;
 };
 
 // What the engine says about a statement it prepared without running it

@@ -403,7 +403,9 @@ Schema load_schema(const SchemaSource& source, DevDatabase& dev, const LoadOptio
       throw Error(ErrorKind::source, source.label + ": no such SQLite database file");
     }
     try {
-      auto connection = connect(url);
+      ConnectOptions read_only;
+      read_only.read_only = true;
+      auto connection = connect(url, read_only);
       return inspect(*connection, inspect_options);
     } catch (Error& e) {
       e.context("reading " + source.label);

@@ -77,6 +77,7 @@ TEST_P(DumpCli, ErrorsMapToExitCodes) {
   RunResult no_database = test::run_strata(dir(), {"dump"});
   EXPECT_EQ(no_database.code, 2) << no_database.err;
 
+  db().connect();  // the database exists (dump opens it read-only: it never creates one)
   RunResult unwritable = run({"dump", "-o", "no/such/dir/full.sql"});
   EXPECT_EQ(unwritable.code, 11) << unwritable.err;
   EXPECT_NE(unwritable.err.find("no/such/dir/full.sql"), std::string::npos) << unwritable.err;

@@ -63,7 +63,9 @@ void write_snapshot(const std::string& path, std::string_view text) {
 
 void run_dump(DumpCommand& cmd) {
   apply_config(cmd.common);
-  auto connection = open_database(cmd.common);
+  ConnectOptions read_only;  // a dump never writes (not even SQLite's switch to WAL)
+  read_only.read_only = true;
+  auto connection = connect(database_url(cmd.common), read_only);
   schema::DumpOptions options;
   options.schema = cmd.schema;
   options.include_strata_tables = cmd.include_strata_tables;

@@ -492,7 +492,9 @@ std::unique_ptr<Connection> open_postgres(const DatabaseUrl& url, const ConnectO
           ? "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning; "
             "SET client_connection_check_interval = '1s'"
           : "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning";
-  ResultHandle setup(libpq().PQexec(conn.get(), setup_sql));
+  std::string setup_text = setup_sql;
+  if (options.read_only) setup_text += "; SET default_transaction_read_only = on";
+  ResultHandle setup(libpq().PQexec(conn.get(), setup_text.c_str()));
   if (!setup || libpq().PQresultStatus(setup.get()) != PGRES_COMMAND_OK) {
     std::string reason = redact_passwords(one_line(setup ? libpq().PQresultErrorMessage(setup.get()) : libpq().PQerrorMessage(conn.get())));
     throw Error(ErrorKind::connection, "cannot set up the session on " + redacted + ": " + reason);

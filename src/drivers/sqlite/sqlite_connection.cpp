@@ -655,7 +655,7 @@ std::unique_ptr<Connection> open_sqlite(const DatabaseUrl& url, const ConnectOpt
   const std::string& path = url.sqlite_path;
 
   bool created = false;
-  if (!memory) {
+  if (!memory && !options.read_only) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) {
       created = true;
@@ -670,8 +670,13 @@ std::unique_ptr<Connection> open_sqlite(const DatabaseUrl& url, const ConnectOpt
     if (created) ::unlink(path.c_str());
   };
 
+  if (!memory && options.read_only && ::access(path.c_str(), F_OK) != 0) {
+    throw Error(ErrorKind::connection, "cannot open " + redacted + ": no such SQLite database file (opened read-only, "
+                                       "so it is not created)");
+  }
   sqlite3* raw = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int flags = (options.read_only && !memory ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+              SQLITE_OPEN_NOMUTEX;
 #ifdef SQLITE_OPEN_EXRESCODE
   flags |= SQLITE_OPEN_EXRESCODE;
 #endif
@@ -692,7 +697,7 @@ std::unique_ptr<Connection> open_sqlite(const DatabaseUrl& url, const ConnectOpt
     // fails here rather than on the first query.
     auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;
     // WAL is persistent: only a file not in WAL mode yet needs the switch.
-    if (!memory && setup(db.get(), "PRAGMA journal_mode", redacted, deadline) != "wal") {
+    if (!memory && setup(db.get(), "PRAGMA journal_mode", redacted, deadline) != "wal" && !options.read_only) {
       setup(db.get(), "PRAGMA journal_mode = WAL", redacted, deadline);
     }
     setup(db.get(), "PRAGMA foreign_keys = ON", redacted, deadline);
