@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <atomic>
 #include <fstream>
 #include <sstream>
@@ -231,6 +232,37 @@ SELECT kind || ' ' || name FROM (
   return out;
 }
 
+// Every object of the dev database outside strata's own throwaway schemas,
+// as "kind\tDROP target" (quoted, qualified), sorted: what a scratch must
+// leave as it found it.
+std::vector<std::string> dev_database_snapshot(Connection& c) {
+  static constexpr const char* query = R"SQL(
+SELECT kind || E'\t' || name FROM (
+  SELECT 'SCHEMA' AS kind, quote_ident(nspname) AS name FROM pg_namespace
+   WHERE nspname NOT IN ('public', 'information_schema') AND nspname NOT LIKE 'pg\_%'
+     AND nspname NOT LIKE 'strata\_dev\_%'
+  UNION ALL
+  SELECT 'EXTENSION', quote_ident(extname) FROM pg_extension
+  UNION ALL
+  SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                        WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+         'public.' || quote_ident(c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  UNION ALL
+  SELECT 'TYPE', 'public.' || quote_ident(t.typname) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+   WHERE n.nspname = 'public' AND t.typrelid = 0 AND t.typcategory <> 'A'
+  UNION ALL
+  SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+         p.oid::regprocedure::text
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'
+) AS objects ORDER BY 1)SQL";
+  std::vector<std::string> out;
+  for (const auto& row : c.fetch(query)) out.push_back(row[0].as<std::string>());
+  std::sort(out.begin(), out.end());  // byte order, for set_difference (the server's collation may differ)
+  return out;
+}
+
 }  // namespace
 
 SchemaSource parse_source(std::string_view text) {
@@ -329,6 +361,7 @@ DevDatabase::Scratch DevDatabase::scratch() {
     }
   }
   Scratch s(this, nullptr, &c, name);
+  s.before_ = dev_database_snapshot(c);
   c.execute("SET search_path TO " + Connection::quote_identifier(name));
   return s;
 }
@@ -341,7 +374,7 @@ DevDatabase::Scratch::Scratch(DevDatabase* owner, std::unique_ptr<Connection> ow
 
 DevDatabase::Scratch::Scratch(Scratch&& other) noexcept
     : owner_(other.owner_), own_(std::move(other.own_)), connection_(other.connection_),
-      schema_(std::move(other.schema_)) {
+      schema_(std::move(other.schema_)), before_(std::move(other.before_)) {
   other.owner_ = nullptr;
   other.connection_ = nullptr;
 }
@@ -353,6 +386,23 @@ DevDatabase::Scratch::~Scratch() {
     if (connection_->in_transaction()) connection_->execute("ROLLBACK");
     connection_->execute("DROP SCHEMA IF EXISTS " + Connection::quote_identifier(schema_) + " CASCADE");
     connection_->execute("SET search_path TO DEFAULT");
+    // What the loaded files made elsewhere: schemas first (CASCADE takes
+    // their contents), then extensions, then single objects in public. An
+    // object a CASCADE already took is skipped (IF EXISTS).
+    std::vector<std::string> after = dev_database_snapshot(*connection_);
+    std::vector<std::string> created;
+    std::set_difference(after.begin(), after.end(), before_.begin(), before_.end(), std::back_inserter(created));
+    std::stable_sort(created.begin(), created.end(), [](const std::string& a, const std::string& b) {
+      auto rank = [](const std::string& k) { return k.rfind("SCHEMA\t", 0) == 0 ? 0 : k.rfind("EXTENSION\t", 0) == 0 ? 1 : 2; };
+      return rank(a) < rank(b);
+    });
+    for (const std::string& o : created) {
+      const auto tab = o.find('\t');
+      try {
+        connection_->execute("DROP " + o.substr(0, tab) + " IF EXISTS " + o.substr(tab + 1) + " CASCADE");
+      } catch (const Error&) {  // e.g. a function dropped with its extension: keep going
+      }
+    }
   } catch (...) {
     // A destructor never throws; the schema is strata_dev_* and may be
     // dropped by hand (docs/schema.md).

@@ -126,6 +126,30 @@ TEST_P(SchemaLoad, PostgresDevDatabaseMustBeEmptyAndKeepsNothing) {
   EXPECT_EQ(c->fetch_value<std::int64_t>("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'strata\\_dev\\_%'"),
             0);
 
+  // Migrations that make schemas of their own (MAS creates apalis), name
+  // public, or create an extension leave nothing behind in the dev database.
+  {
+    test::write_file(dir() / "own" / "0001_apalis.sql",
+                     "CREATE SCHEMA apalis;\n"
+                     "CREATE TABLE apalis.jobs (id bigint PRIMARY KEY);\n"
+                     "CREATE TABLE public.outside (id bigint);\n"
+                     "CREATE FUNCTION public.f(a int) RETURNS int LANGUAGE sql AS 'SELECT a';\n"
+                     "CREATE TYPE public.mood AS ENUM ('ok');\n"
+                     "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
+                     "CREATE TABLE inside (id bigint);\n");
+    schema::DevDatabase dev(Engine::postgres, db().url());
+    auto loaded = schema::load_schema(schema::parse_source((dir() / "own").string()), dev);
+    EXPECT_NE(loaded.find_table("inside"), nullptr);
+  }
+  EXPECT_EQ(c->fetch_value<std::int64_t>("SELECT count(*) FROM pg_namespace WHERE nspname IN ('apalis') "
+                                         "OR nspname LIKE 'strata\\_dev\\_%'"),
+            0);
+  EXPECT_FALSE(test::table_exists(*c, "outside"));
+  EXPECT_EQ(c->fetch_value<std::int64_t>("SELECT count(*) FROM pg_proc WHERE proname = 'f'"), 0);
+  EXPECT_EQ(c->fetch_value<std::int64_t>("SELECT count(*) FROM pg_type WHERE typname = 'mood'"), 0);
+  EXPECT_EQ(c->fetch_value<std::int64_t>("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"), 0);
+  schema::DevDatabase again(Engine::postgres, db().url());  // empty again: accepted
+
   c->execute("CREATE TABLE public.keep (x integer)");
   c->execute("CREATE SCHEMA other");
   Error e = error_from([&] { schema::DevDatabase(Engine::postgres, db().url()); });

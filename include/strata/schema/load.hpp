@@ -127,7 +127,10 @@ class DevDatabase {
   // An empty database to load one schema into, gone when the Scratch dies.
   // SQLite: a fresh in-memory connection. PostgreSQL: a fresh schema on the
   // dev connection, with search_path set to it alone; the destructor drops
-  // it (CASCADE) and resets search_path.
+  // it (CASCADE) and resets search_path. What the loaded files created
+  // outside it goes too: schemas of their own (CREATE SCHEMA apalis),
+  // objects they put in public by name, extensions; the dev database is
+  // left as the scratch found it.
   // REQUIRES (PostgreSQL): no other Scratch of this DevDatabase is alive
   // (they share the dev connection); Error{ErrorKind::usage} otherwise.
   class Scratch {
@@ -151,6 +154,7 @@ class DevDatabase {
     std::unique_ptr<Connection> own_;  // SQLite
     Connection* connection_ = nullptr;
     std::string schema_;
+    std::vector<std::string> before_;  // PostgreSQL: "kind\tquoted name" of what existed outside schema_
   };
   Scratch scratch();
 
