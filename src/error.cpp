@@ -158,7 +158,17 @@ void Error::rebuild() {
     out += '\n';
     out += caret_block(sql_, offset, line);
   }
+  if (!hint_.empty()) {
+    if (out.empty() || out.back() != '\n') out += '\n';
+    out += "hint: " + hint_;
+  }
   what_ = std::move(out);
+}
+
+Error& Error::hint(std::string text) {
+  hint_ = std::move(text);
+  rebuild();
+  return *this;
 }
 
 }  // namespace strata

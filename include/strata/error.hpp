@@ -77,6 +77,10 @@ class Error : public std::exception {
   Error& context(std::string prefix);
   // Set by the engine drivers; rebuilds what().
   Error& set_sql_offset(int offset);
+  // A suggestion for the user, printed last as "hint: ..." (one per error;
+  // a newer one replaces it).
+  Error& hint(std::string text);
+  const std::string& hint_text() const noexcept { return hint_; }
 
  private:
   // what() is, on its first line:
@@ -96,6 +100,7 @@ class Error : public std::exception {
   SourcePosition position_;
   std::string context_;
   int sql_offset_ = -1;
+  std::string hint_;
   std::string what_;
 };
 

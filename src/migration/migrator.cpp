@@ -2,6 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
+#include <set>
+
+#include <map>
+
 #include <algorithm>
 #include <thread>
 
@@ -219,12 +225,62 @@ struct Migrator::Prepared {
   std::optional<Version> floor;
 };
 
+namespace {
+
+// BEGIN, COMMIT and the like in a file strata runs in a transaction would
+// end strata's own transaction early (PostgreSQL) or fail (SQLite): refuse
+// the file before anything runs.
+void refuse_transaction_control(const Migration& m, const sql::Script& script) {
+  for (const auto& st : script.statements) {
+    std::size_t end = 0;
+    while (end < st.text.size() && std::isalpha(static_cast<unsigned char>(st.text[end]))) ++end;
+    std::string word = st.text.substr(0, end);
+    for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string rest = st.text.substr(end);
+    for (char& c : rest) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const auto next = rest.find_first_not_of(" \t\r\n");
+    const bool rollback_to = word == "ROLLBACK" && next != std::string::npos &&
+                             (rest.compare(next, 2, "TO") == 0 ||
+                              (rest.compare(next, 11, "TRANSACTION") == 0 && rest.find(" TO ") != std::string::npos));
+    const bool start_transaction = word == "START" && next != std::string::npos && rest.compare(next, 11, "TRANSACTION") == 0;
+    if (word == "BEGIN" || word == "COMMIT" || word == "END" || start_transaction || (word == "ROLLBACK" && !rollback_to)) {
+      Error e(ErrorKind::source, (start_transaction ? std::string("START TRANSACTION") : word) +
+                                     " in a migration that strata runs in a transaction of its own");
+      e.at(SourcePosition{m.path, st.line, st.column, 0});
+      e.hint("remove it (strata wraps each migration in a transaction), or mark the file "
+             "-- strata: no-transaction to run its statements as written");
+      throw e;
+    }
+  }
+}
+
+// Whether a failed statement is one that cannot run inside a transaction
+// block (VACUUM, CREATE INDEX CONCURRENTLY, ALTER TYPE ... ADD VALUE on old
+// servers, ...).
+bool needs_no_transaction(const Error& e) {
+  return e.engine_code() == "25001" || e.engine_message().find("within a transaction") != std::string::npos ||
+         e.engine_message().find("inside a transaction block") != std::string::npos;
+}
+
+}  // namespace
+
 Migrator::Prepared Migrator::prepare(const Migration& m) const {
   Prepared p{std::nullopt, m.code_transactional,
              m.code_foreign_keys_off && connection_.engine() == Engine::sqlite, m.compat_floor};
   if (m.kind == MigrationKind::sql) {
+    if (auto nul = m.sql.find('\0'); nul != std::string::npos) {
+      // A NUL would end the statement early at the engine: a broken file.
+      const std::string_view before(m.sql.data(), nul);
+      const int line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+      const auto nl = before.rfind('\n');
+      const int column = static_cast<int>(nl == std::string_view::npos ? nul + 1 : nul - nl);
+      Error e(ErrorKind::source, "a NUL byte in a migration file (is it binary, or UTF-16?)");
+      e.at(SourcePosition{m.path, line, column, 0});
+      throw e;
+    }
     p.script = parse_or_throw(m.path, m.sql, connection_.engine());
     p.transactional = !p.script->directives.no_transaction;
+    if (p.transactional) refuse_transaction_control(m, *p.script);
     p.foreign_keys_off = p.script->directives.foreign_keys_off && connection_.engine() == Engine::sqlite;
     p.floor = floor_of(m, p.script->directives);
   }
@@ -292,6 +348,27 @@ UpResult Migrator::up(const UpOptions& options) {
       }
     }
   }
+  // Every migration that may run is split and checked first, so a broken
+  // file (a bad directive, an unterminated quote, a NUL byte, a BEGIN in a
+  // transactional file) stops the run before anything is applied, not
+  // after the migrations before it.
+  std::map<const Migration*, Prepared> prepared;
+  {
+    History probe(connection_, options_.history);
+    std::set<Version> done;
+    if (probe.exists()) {
+      for (const auto& a : probe.read()) done.insert(a.version);
+    }
+    for (const Migration& m : source_.all()) {
+      if (done.count(m.version) > 0 || (options.target && m.version > *options.target)) continue;
+      try {
+        prepared.emplace(&m, prepare(m));
+      } catch (Error& e) {
+        e.context(fmt::format("migration {} ({}) cannot run, so nothing was applied", m.version, describe(m)));
+        throw;
+      }
+    }
+  }
   MigrationLock lock(connection_, options_.history, options_.lock);
   History history(connection_, options_.history);
   history.ensure();
@@ -335,7 +412,8 @@ UpResult Migrator::up(const UpOptions& options) {
     const auto start = Clock::now();
     std::optional<Prepared> p;
     try {
-      p = prepare(*m);
+      if (auto it = prepared.find(m); it != prepared.end()) p = std::move(it->second);
+      else p = prepare(*m);
     } catch (Error& e) {
       failed(e, *m);
       throw;
@@ -359,6 +437,10 @@ UpResult Migrator::up(const UpOptions& options) {
         throw give_up(e, 0);
       }
     } catch (Error& e) {
+      if (p->transactional && needs_no_transaction(e)) {
+        e.hint("this statement cannot run inside a transaction: move it to a file of its own marked "
+               "-- strata: no-transaction");
+      }
       failed(e, *m);
       throw;
     }

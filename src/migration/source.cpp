@@ -389,6 +389,24 @@ MigrationSet load_directory(const fs::path& dir, Engine engine) {
         regular = S_ISREG(st.st_mode);
         directory = S_ISDIR(st.st_mode);
       }
+      // A symlink is followed only when it stays inside the migration
+      // directory: one leading elsewhere (/etc/passwd, another project's
+      // file) would run text nobody reviewed as part of this set.
+      struct stat lst {};
+      std::string why;
+      if (regular && ::fstatat(dir_fd.get(), entry->d_name, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode) &&
+          parse_file_name(file, &why)) {
+        std::error_code ec;
+        const fs::path target = fs::canonical(dir / file, ec);
+        const fs::path root = fs::canonical(dir, ec);
+        const auto rel = target.lexically_relative(root);
+        if (ec || rel.empty() || *rel.begin() == "..") {
+          problems.push_back(display_path(display_prefix(dir), file) + ": a symlink to " + target.string() +
+                             ", outside the migration directory (strata follows symlinks only within it: copy "
+                             "the file in instead)");
+          continue;
+        }
+      }
     }
     if (!regular) {
       // Subdirectories are not migrations, but something named like one that

@@ -1,7 +1,10 @@
 #include "common.hpp"
+#include "config_keys.hpp"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
+
+#include <fstream>
 
 #include <cmath>
 #include <cstdio>
@@ -27,9 +30,42 @@ void add_background_options(CLI::App& app, CommonOptions& options) {
       ->capture_default_str();
 }
 
+std::optional<std::string> dotenv_value(const std::string& file, std::string_view key) {
+  std::ifstream in(file);
+  if (!in) return std::nullopt;
+  std::string line;
+  std::optional<std::string> found;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::string_view l(line);
+    while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
+    if (l.empty() || l.front() == '#') continue;
+    if (l.starts_with("export ")) l.remove_prefix(7);
+    const auto eq = l.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view name = l.substr(0, eq);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+    if (name != key) continue;
+    std::string_view value = l.substr(eq + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    } else if (auto hash = value.find(" #"); hash != std::string_view::npos) {
+      value = value.substr(0, hash);  // an unquoted value ends at a comment
+    }
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    found = std::string(value);  // the last assignment wins, as in a shell
+  }
+  return found;
+}
+
 void add_common_options(CLI::App& app, CommonOptions& options) {
   options.app = &app;
-  if (const char* env = std::getenv("DATABASE_URL")) options.database_url = env;
+  if (const char* env = std::getenv("DATABASE_URL")) {
+    options.database_url = env;
+  } else if (auto v = dotenv_value(".env", "DATABASE_URL")) {
+    options.database_url = *v;  // dbmate's and sqlx's convention; the environment wins
+  }
   app.add_option("-d,--database-url", options.database_url,
                  "Database URL: sqlite:path.db, sqlite::memory:, postgres://... (default: $DATABASE_URL)");
   app.add_option("-s,--source", options.source, "Directory of migration files")->capture_default_str();
@@ -178,6 +214,10 @@ void read_layout(CommonOptions& o, const toml::table& root) {
 
 }  // namespace
 
+namespace {
+void apply_config_table(CommonOptions& o, const toml::table& root);
+}
+
 void apply_config(CommonOptions& o) {
   bool explicit_config = given(o, "--config");
   if (!explicit_config && !std::filesystem::exists(o.config)) return;
@@ -188,6 +228,24 @@ void apply_config(CommonOptions& o) {
     const auto& at = e.source().begin;
     throw Error(ErrorKind::config, fmt::format("{}:{}:{}: {}", o.config, at.line, at.column, e.description()));
   }
+  apply_config_table(o, root);
+}
+
+void apply_config_text(CommonOptions& o, std::string_view text, const std::string& name) {
+  o.config = name;
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    const auto& at = e.source().begin;
+    throw Error(ErrorKind::config, fmt::format("{}:{}:{}: {}", name, at.line, at.column, e.description()));
+  }
+  apply_config_table(o, root);
+}
+
+namespace {
+void apply_config_table(CommonOptions& o, const toml::table& root) {
+  check_config_keys(o.config, root);
   read_layout(o, root);
   const toml::table* m = root["migrations"].as_table();
   if (m == nullptr) return;
@@ -237,6 +295,7 @@ void apply_config(CommonOptions& o) {
     }
   }
 }
+}  // namespace
 
 DatabaseUrl database_url(const CommonOptions& options) {
   if (options.database_url.empty()) {

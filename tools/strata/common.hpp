@@ -57,7 +57,17 @@ struct CommonOptions {
 
 // Adds -d/--database-url, -s/--source, --config, --history-table,
 // --history-schema and --json.
+// DATABASE_URL comes from -d, else the environment, else a .env file in the
+// working directory (KEY=value lines, as dbmate and sqlx read them).
 void add_common_options(CLI::App& app, CommonOptions& options);
+
+// The value `key` is given in the dotenv file `file` (the last assignment;
+// quotes removed), or nullopt.
+std::optional<std::string> dotenv_value(const std::string& file, std::string_view key);
+
+// apply_config() on a config text rather than a file (`name` labels errors):
+// the strata.toml fuzz target and tests use it.
+void apply_config_text(CommonOptions& options, std::string_view text, const std::string& name);
 // Adds the validation and locking options (--ignore-missing,
 // --allow-unsupported, --allow-checksum, --lock-timeout, --lock-mode).
 void add_safety_options(CLI::App& app, CommonOptions& options);

@@ -8,8 +8,71 @@
 
 #include "common.hpp"
 #include "exit_codes.hpp"
+#include "suggest.hpp"
 #include "strata/error.hpp"
 #include "strata/url.hpp"
+
+namespace {
+using strata::cli::did_you_mean;
+
+std::vector<std::string> names_of(const std::vector<CLI::App*>& apps) {
+  std::vector<std::string> out;
+  for (const CLI::App* a : apps) out.push_back(a->get_name());
+  return out;
+}
+
+// After a parse error: the first command word that is not a subcommand, or
+// the first option the command it follows does not have, described with a
+// suggestion ("unknown command 'upp' (did you mean up?)"); "" when the
+// error is something else (a missing value, a bad number, ...).
+std::string unknown_argument(CLI::App& app, int argc, char** argv) {
+  CLI::App* current = &app;
+  std::string path = "strata";
+  bool expect_value = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() > 1 && arg[0] == '-') {
+      expect_value = false;
+      const std::string name = arg.substr(0, arg.find('='));
+      const CLI::Option* opt = nullptr;
+      for (CLI::App* a = current; a != nullptr && opt == nullptr; a = a->get_parent()) {
+        opt = a->get_option_no_throw(name);
+      }
+      if (opt == nullptr && name != "--help" && name != "-h" && name != "--version" && name != "--json") {
+        std::vector<std::string> options;
+        for (CLI::App* a = current; a != nullptr; a = a->get_parent()) {
+          for (const CLI::Option* o : a->get_options()) {
+            for (const std::string& l : o->get_lnames()) options.push_back("--" + l);
+          }
+        }
+        return "unknown option " + name + " for " + path + did_you_mean(name, options) + " (see " + path +
+               " --help)";
+      }
+      if (opt != nullptr && opt->get_type_size() != 0 && arg.find('=') == std::string::npos) expect_value = true;
+      continue;
+    }
+    if (expect_value) {
+      expect_value = false;
+      continue;
+    }
+    const auto subs = current->get_subcommands([](CLI::App*) { return true; });
+    if (subs.empty()) continue;  // a positional argument of a leaf command
+    CLI::App* next = nullptr;
+    for (CLI::App* s : subs) {
+      if (s->check_name(arg)) next = s;
+    }
+    if (next == nullptr) {
+      return "unknown command '" + arg + "'" + (current == &app ? "" : " for " + path) +
+             did_you_mean(arg, names_of(subs)) + " (see " + path + " --help)";
+    }
+    current = next;
+    path += " " + next->get_name();
+  }
+  return {};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace strata::cli;
@@ -69,6 +132,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // A misspelt command or option: name it and the closest valid one.
+    if (std::string unknown = unknown_argument(app, argc, argv); !unknown.empty()) {
+      return fail(ExitCode::usage, "usage", unknown);
+    }
     if (json) return fail(ExitCode::usage, "usage", e.what());
     app.exit(e);
     return static_cast<int>(ExitCode::usage);
