@@ -123,5 +123,7 @@ void setup_port(CLI::App& app);  // cmd_port.cpp
 void setup_lint(CLI::App& app);  // cmd_lint.cpp
 void setup_diff(CLI::App& app);   // cmd_diff.cpp
 void setup_drift(CLI::App& app);  // cmd_drift.cpp
+void setup_database(CLI::App& app);  // cmd_database.cpp: database create|drop|wait
+void setup_completion(CLI::App& app);  // cmd_completion.cpp: register last (it reads the tree)
 
 }  // namespace strata::cli

@@ -103,6 +103,8 @@ int main(int argc, char** argv) {
   setup_prepare(app);
   setup_port(app);
   setup_lint(app);
+  setup_database(app);
+  setup_completion(app);  // last: it completes every command registered before it
 
   auto fail = [&](ExitCode code, const std::string& kind, const std::string& message,
                   const strata::Error* error = nullptr) {
