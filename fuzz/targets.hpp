@@ -18,7 +18,7 @@ void splitter(const std::uint8_t* data, std::size_t size);
 // The directive reader: the input after "-- strata: " (and after "-- "
 // for mautrix's "-- transaction:" and "-- only:" lines).
 void directive(const std::uint8_t* data, std::size_t size);
-// The migration file-name parser.
+// The migration file-name parser: a parsed name has a version.
 void file_name(const std::uint8_t* data, std::size_t size);
 // The database URL parser; redacted() never contains the password.
 void url(const std::uint8_t* data, std::size_t size);

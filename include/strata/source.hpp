@@ -71,4 +71,11 @@ struct EmbeddedMigrations {
 // as they would from the directory itself.
 MigrationSet load_embedded(const EmbeddedMigrations& embedded, Engine engine);
 
+// The text of m's down migration. load_directory() leaves Migration::down_sql
+// empty and reads a down file only when a revert asks for it (a no-op `up`
+// never opens the down files): this reads down_path then (checking UTF-8;
+// Error{source} when it cannot be read). Embedded and code migrations
+// already hold theirs.
+std::string down_sql(const Migration& m);
+
 }  // namespace strata

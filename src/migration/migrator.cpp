@@ -18,6 +18,7 @@
 #include "migration/script_runner.hpp"
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
+#include "strata/source.hpp"
 #include "strata/sql/splitter.hpp"
 #include "strata/transaction.hpp"
 
@@ -624,7 +625,7 @@ void Migrator::revert(const Migration& m, History& history, AppliedStep& step) {
     bool transactional = m.code_transactional;
     std::optional<sql::Script> script;
     if (m.kind == MigrationKind::sql) {
-      script = parse_or_throw(m.down_path, m.down_sql, connection_.engine());
+      script = parse_or_throw(m.down_path, down_sql(m), connection_.engine());
       transactional = !script->directives.no_transaction;
     }
     ForeignKeysOff fk_off(connection_, script ? script->directives.foreign_keys_off : m.code_foreign_keys_off);

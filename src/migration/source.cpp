@@ -39,37 +39,6 @@ bool is_description_char(char c) {
          c == '-' || static_cast<unsigned char>(c) >= 0x80;
 }
 
-// Calls f(0), ..., f(n - 1), each once, in no particular order: on this
-// thread and one more when n is large enough to pay for starting it (about
-// 50 us) and the machine has a second core. An exception from f stops the
-// remaining calls and is rethrown here.
-void for_each_index(std::size_t n, const std::function<void(std::size_t)>& f) {
-  constexpr std::size_t kTwoThreadsFrom = 64;
-  std::atomic<std::size_t> next{0};
-  std::mutex failure_mutex;
-  std::exception_ptr failure;
-  auto work = [&] {
-    try {
-      for (std::size_t i; (i = next.fetch_add(1)) < n;) f(i);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-      next = n;
-    }
-  };
-  std::optional<std::thread> helper;
-  if (n >= kTwoThreadsFrom && std::thread::hardware_concurrency() > 1) {
-    try {
-      helper.emplace(work);
-    } catch (const std::system_error&) {
-      // No thread to be had: this one does it all.
-    }
-  }
-  work();
-  if (helper) helper->join();
-  if (failure) std::rethrow_exception(failure);
-}
-
 }  // namespace
 
 std::optional<FileName> parse_file_name(std::string_view name, std::string* error) {
@@ -163,7 +132,8 @@ std::string display_path(const std::string& prefix, const std::string& file) { r
 // be read), so an unreadable file of the other engine is no error.
 MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std::vector<std::string> problems,
                         Engine engine,
-                        const std::function<std::optional<std::string>(const std::string&)>& read_file) {
+                        const std::function<std::optional<std::string>(const std::string&)>& read_file,
+                        bool read_down = true) {
   std::map<Version, VersionSlot> slots;
   std::sort(files.begin(), files.end());
   const std::string prefix = display_prefix(dir);
@@ -186,8 +156,7 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
     }
   }
 
-  // Reads one file into `out`; a problem goes to `found`. Called from two
-  // threads at once (see for_each_index), so it touches nothing shared.
+  // Reads one file into `out`; a problem goes to `found`.
   auto read = [&](const Candidate& c, std::string& out, std::vector<std::string>& found) -> bool {
     std::string path = display_path(prefix, c.file);
     auto text = read_file(c.file);
@@ -266,18 +235,22 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
   }
 
   // ... then their contents and checksums: most of a no-op `up`, and mostly
-  // the kernel's work, so a large set is read on two threads ...
+  // the kernel's work. One thread: a second one cost more to start (its
+  // malloc arena alone made ~850 mprotect calls) than it saved in a
+  // one-shot process. Down files of a directory are read only when a
+  // revert needs them (down_sql()).
   struct Loaded {
     bool ok = false;
     std::vector<std::string> problems;
   };
   std::vector<Loaded> loaded(planned.size());
-  for_each_index(planned.size(), [&](std::size_t i) {
+  for (std::size_t i = 0; i < planned.size(); ++i) {
     Planned& p = planned[i];
     Loaded& l = loaded[i];
-    l.ok = read(*p.up, p.m.sql, l.problems) && (p.down == nullptr || read(*p.down, p.m.down_sql, l.problems));
+    l.ok = read(*p.up, p.m.sql, l.problems) &&
+           (p.down == nullptr || !read_down || read(*p.down, p.m.down_sql, l.problems));
     if (l.ok) p.m.checksum = checksum(p.m.sql);
-  });
+  }
 
   // ... and last, in version order, the chain of parents and the problems.
   std::vector<Migration> migrations;
@@ -323,13 +296,16 @@ std::optional<std::string> read_whole_file(int dir_fd, const std::string& name) 
     text.resize(static_cast<std::size_t>(st.st_size));
     std::size_t done = 0;
     bool ok = true;
-    while (ok) {
-      if (done == text.size()) text.resize(text.size() + 4096);  // grew since fstat
+    // Reads until the size fstat gave: one read() for a file that does not
+    // change meanwhile (a file growing while it is read is read as it was).
+    while (ok && (done < text.size() || text.empty())) {
+      if (text.empty()) text.resize(4096);  // size 0: maybe a pseudo-file
       ssize_t n = ::read(fd, text.data() + done, text.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) ok = false;
       if (n <= 0) break;
       done += static_cast<std::size_t>(n);
+      if (st.st_size == 0 && done == text.size()) text.resize(text.size() * 2);
     }
     if (ok) {
       text.resize(done);
@@ -419,8 +395,20 @@ MigrationSet load_directory(const fs::path& dir, Engine engine) {
     }
     files.push_back(std::move(file));
   }
-  return load_files(dir, std::move(files), std::move(problems), engine,
-                    [&](const std::string& file) { return read_whole_file(dir_fd.get(), file); });
+  return load_files(
+      dir, std::move(files), std::move(problems), engine,
+      [&](const std::string& file) { return read_whole_file(dir_fd.get(), file); }, /*read_down=*/false);
+}
+
+std::string down_sql(const Migration& m) {
+  if (!m.down_sql.empty() || m.down_path.empty()) return m.down_sql;
+  auto text = read_whole_file(AT_FDCWD, m.down_path);
+  if (!text) throw Error(ErrorKind::source, m.down_path + ": cannot be read");
+  if (auto bad = util::find_invalid_utf8(*text)) {
+    throw Error(ErrorKind::source, m.down_path + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column) +
+                                       ": not valid UTF-8 (byte offset " + std::to_string(bad->offset) + ")");
+  }
+  return *text;
 }
 
 MigrationSet load_embedded(const EmbeddedMigrations& embedded, Engine engine) {

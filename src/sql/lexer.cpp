@@ -316,13 +316,19 @@ class Lexer {
   // Bookkeeping for "end of the last token": a comment inside a statement.
   void comment_begins(std::size_t c) {
     std::size_t s = back_over_blanks(c, stmt_);
-    if (s == last_comment_end_) s = sig_before_comment_;
+    if (ends_last_comment(s)) s = sig_before_comment_;
     sig_before_comment_ = s;
   }
   // End of the statement's last token, given the offset of its terminator.
   std::size_t statement_end(std::size_t p) const {
     std::size_t e = back_over_blanks(p, stmt_);
-    return e == last_comment_end_ ? sig_before_comment_ : e;
+    return ends_last_comment(e) ? sig_before_comment_ : e;
+  }
+  // Whether `e` (already backed over blanks) is the end of the last comment:
+  // a line comment may itself end in blanks ("-- note "), which backing
+  // over blanks from a later offset skips too (found by fuzzing).
+  bool ends_last_comment(std::size_t e) const {
+    return last_comment_end_ != npos && e == back_over_blanks(last_comment_end_, stmt_);
   }
   void note_line_comment(std::size_t b, std::size_t e, bool leading);
   // Records an unterminated construct opened at `offset`; the statement then

@@ -26,7 +26,7 @@ std::string outcome(const std::function<MigrationSet()>& load) {
     MigrationSet set = load();
     for (const Migration& m : set.all()) {
       out += std::to_string(m.version) + "|" + m.description + "|" + m.path + "|" + m.sql + "|" + m.down_path +
-             "|" + m.down_sql + "|" + m.checksum + "|";
+             "|" + down_sql(m) + "|" + m.checksum + "|";
       for (Version p : m.parents) out += std::to_string(p) + ",";
       out += "\n";
     }
