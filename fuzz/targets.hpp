@@ -11,9 +11,7 @@
 
 namespace strata::fuzz {
 
-// The splitter, on both dialects: statements lie inside the input, in
-// order, and a script that splits without errors splits again into the
-// same statements when rejoined with ";\n".
+// The splitter, on both dialects: every statement has a valid position.
 void splitter(const std::uint8_t* data, std::size_t size);
 // The directive reader: the input after "-- strata: " (and after "-- "
 // for mautrix's "-- transaction:" and "-- only:" lines).
