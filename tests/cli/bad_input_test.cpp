@@ -50,6 +50,9 @@ struct Case {
   std::function<void(const Env&)> after;  // extra checks
 };
 
+// The other migrator of LockHeldByAnotherMigrator, stopped by its check.
+std::unique_ptr<test::Process> g_holder;
+
 // GTEST_SKIP() for a setup lambda (which must return its arguments).
 std::vector<std::string> skip(const std::string& why) {
   [&] { GTEST_SKIP() << why; }();
@@ -314,12 +317,15 @@ std::vector<Case> catalogue() {
                                                "i < 2000000000) SELECT count(*) FROM c;\n"
                                              : "SELECT pg_sleep(60);\n");
                      // Another migrator holds the lock while it runs 0002.
-                     static std::unique_ptr<test::Process> holder;
-                     holder = std::make_unique<test::Process>(STRATA_BINARY, V{"up", "-d", e.db.url()}, e.dir);
+                     g_holder = std::make_unique<test::Process>(STRATA_BINARY, V{"up", "-d", e.db.url()}, e.dir);
                      std::this_thread::sleep_for(std::chrono::milliseconds(700));
                      return V{"up", "--lock-timeout", "0.5"};
                    },
-                   10, "lock", {1}});
+                   10, "lock", {1}, false, [](const Env&) {
+                     g_holder->kill(SIGKILL);
+                     g_holder->wait();
+                     g_holder.reset();
+                   }});
   c.push_back(Case{"TerminatedBackendMidMigration",
                    [](const Env& e) -> V {
                      if (e.db.engine() == Engine::sqlite) return skip("pg_terminate_backend is PostgreSQL's");
