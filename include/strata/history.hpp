@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "strata/error.hpp"
 #include "strata/migration.hpp"
 
 namespace strata {
@@ -83,6 +84,7 @@ class History {
   std::string ensure_sql() const;
 
  private:
+  [[noreturn]] void throw_unknown_layout(const Error& cause);
   Connection& connection_;
   HistoryOptions options_;
   std::string qualified_;

@@ -122,17 +122,49 @@ void History::ensure() {
   known_to_exist_ = true;
 }
 
+// A table of the history's name that strata cannot read: name it, list
+// its columns and say what to do, instead of the failed SELECT alone.
+void History::throw_unknown_layout(const Error& cause) {
+  std::vector<std::string> columns;
+  try {
+    const auto rows = connection_.engine() == Engine::sqlite
+                          ? connection_.query("SELECT name FROM pragma_table_info($1)", {options_.table})
+                          : connection_.query("SELECT column_name::text FROM information_schema.columns "
+                                              "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+                                              {options_.schema, options_.table});
+    for (const auto& r : rows.rows) columns.push_back(r.get<std::string>(0));
+  } catch (const Error&) {
+  }
+  std::string list;
+  for (const auto& c : columns) list += (list.empty() ? "" : ", ") + c;
+  Error e(ErrorKind::config,
+          fmt::format("reading strata's history table {}: the table exists but is not laid out as strata's "
+                      "(columns found: {}; expected version, description, checksum, applied_at, "
+                      "execution_time_us, success, failure, compat_floor). Another tool's table of that name? "
+                      "Point strata at its own with --history-table NAME (or history_table in strata.toml). "
+                      "The database said: {}",
+                      qualified_, list.empty() ? "none readable" : list, cause.engine_message()),
+          cause.engine_code());
+  throw e;
+}
+
 std::vector<AppliedMigration> History::read() {
   std::vector<AppliedMigration> out;
   if (!exists()) return out;
   const char* applied_at = connection_.engine() == Engine::sqlite
                                ? "applied_at"
                                : "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')";
-  auto rows = connection_.query(
-      fmt::format("SELECT version, description, checksum, {}, execution_time_us, success, failure, "
-                  "compat_floor "
-                  "FROM {} ORDER BY version",
-                  applied_at, qualified_));
+  ResultSet rows;
+  try {
+    rows = connection_.query(
+        fmt::format("SELECT version, description, checksum, {}, execution_time_us, success, failure, "
+                    "compat_floor "
+                    "FROM {} ORDER BY version",
+                    applied_at, qualified_));
+  } catch (Error& e) {
+    if (e.kind() != ErrorKind::sql) throw;
+    throw_unknown_layout(e);
+  }
   out.reserve(rows.rows.size());
   for (const auto& r : rows.rows) {
     AppliedMigration a;
