@@ -232,26 +232,31 @@ namespace {
 // end strata's own transaction early (PostgreSQL) or fail (SQLite): refuse
 // the file before anything runs.
 void refuse_transaction_control(const Migration& m, const sql::Script& script) {
-  for (const auto& st : script.statements) {
-    std::size_t end = 0;
-    while (end < st.text.size() && std::isalpha(static_cast<unsigned char>(st.text[end]))) ++end;
-    std::string word = st.text.substr(0, end);
-    for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    std::string rest = st.text.substr(end);
-    for (char& c : rest) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    const auto next = rest.find_first_not_of(" \t\r\n");
-    const bool rollback_to = word == "ROLLBACK" && next != std::string::npos &&
-                             (rest.compare(next, 2, "TO") == 0 ||
-                              (rest.compare(next, 11, "TRANSACTION") == 0 && rest.find(" TO ") != std::string::npos));
-    const bool start_transaction = word == "START" && next != std::string::npos && rest.compare(next, 11, "TRANSACTION") == 0;
-    if (word == "BEGIN" || word == "COMMIT" || word == "END" || start_transaction || (word == "ROLLBACK" && !rollback_to)) {
-      Error e(ErrorKind::source, (start_transaction ? std::string("START TRANSACTION") : word) +
-                                     " in a migration that strata runs in a transaction of its own");
-      e.at(SourcePosition{m.path, st.line, st.column, 0});
-      e.hint("remove it (strata wraps each migration in a transaction), or mark the file "
-             "-- strata: no-transaction to run its statements as written");
-      throw e;
+  // The statement's first two words, upper-cased (statements start at their
+  // first token); only these are looked at, never a copy of the whole text.
+  auto word_at = [](const std::string& text, std::size_t& at) {
+    while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+    std::string word;
+    for (; at < text.size() && std::isalpha(static_cast<unsigned char>(text[at])); ++at) {
+      word += static_cast<char>(std::toupper(static_cast<unsigned char>(text[at])));
     }
+    return word;
+  };
+  for (const auto& st : script.statements) {
+    std::size_t at = 0;
+    const std::string word = word_at(st.text, at);
+    if (word != "BEGIN" && word != "COMMIT" && word != "END" && word != "START" && word != "ROLLBACK") continue;
+    std::string next = word_at(st.text, at);
+    // ROLLBACK [TRANSACTION | WORK] TO [SAVEPOINT] name stays inside the transaction.
+    if (word == "ROLLBACK" && (next == "TRANSACTION" || next == "WORK")) next = word_at(st.text, at);
+    if (word == "ROLLBACK" && next == "TO") continue;
+    if (word == "START" && next != "TRANSACTION") continue;
+    Error e(ErrorKind::source, (word == "START" ? std::string("START TRANSACTION") : word) +
+                                   " in a migration that strata runs in a transaction of its own");
+    e.at(SourcePosition{m.path, st.line, st.column, 0});
+    e.hint("remove it (strata wraps each migration in a transaction), or mark the file "
+           "-- strata: no-transaction to run its statements as written");
+    throw e;
   }
 }
 
@@ -333,12 +338,13 @@ std::string Migrator::script(const UpOptions& options) {
 }
 
 UpResult Migrator::up(const UpOptions& options) {
+  // The common case at start-up is a database already up to date: answer
+  // it from one read, without the lock and its round trips. Anything else
+  // (work to do, or a problem that a migrator holding the lock may be
+  // fixing right now, such as a no-transaction migration in progress)
+  // takes the lock and reads again.
+  std::set<Version> done;  // applied, as read before the lock
   {
-    // The common case at start-up is a database already up to date: answer
-    // it from one read, without the lock and its round trips. Anything else
-    // (work to do, or a problem that a migrator holding the lock may be
-    // fixing right now, such as a no-transaction migration in progress)
-    // takes the lock and reads again.
     History probe(connection_, options_.history);
     if (probe.exists()) {
       std::vector<AppliedMigration> applied = probe.read();
@@ -347,6 +353,7 @@ UpResult Migrator::up(const UpOptions& options) {
         for (const auto& w : report.warnings) warn(w);
         return {};
       }
+      for (const auto& a : applied) done.insert(a.version);
     }
   }
   // Every migration that may run is split and checked first, so a broken
@@ -354,20 +361,13 @@ UpResult Migrator::up(const UpOptions& options) {
   // transactional file) stops the run before anything is applied, not
   // after the migrations before it.
   std::map<const Migration*, Prepared> prepared;
-  {
-    History probe(connection_, options_.history);
-    std::set<Version> done;
-    if (probe.exists()) {
-      for (const auto& a : probe.read()) done.insert(a.version);
-    }
-    for (const Migration& m : source_.all()) {
-      if (done.count(m.version) > 0 || (options.target && m.version > *options.target)) continue;
-      try {
-        prepared.emplace(&m, prepare(m));
-      } catch (Error& e) {
-        e.context(fmt::format("migration {} ({}) cannot run, so nothing was applied", m.version, describe(m)));
-        throw;
-      }
+  for (const Migration& m : source_.all()) {
+    if (done.count(m.version) > 0 || (options.target && m.version > *options.target)) continue;
+    try {
+      prepared.emplace(&m, prepare(m));
+    } catch (Error& e) {
+      e.context(fmt::format("migration {} ({}) cannot run, so nothing was applied", m.version, describe(m)));
+      throw;
     }
   }
   MigrationLock lock(connection_, options_.history, options_.lock);

@@ -348,6 +348,7 @@ MigrationSet load_directory(const fs::path& dir, Engine engine) {
 
   std::vector<std::string> problems;
   std::vector<std::string> files;
+  std::optional<fs::path> root;  // the directory, resolved: at the first symlink
   for (;;) {
     errno = 0;
     const dirent* entry = ::readdir(listing.get());
@@ -372,11 +373,14 @@ MigrationSet load_directory(const fs::path& dir, Engine engine) {
       std::string why;
       if (regular && ::fstatat(dir_fd.get(), entry->d_name, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode) &&
           parse_file_name(file, &why)) {
+        if (!root) {
+          std::error_code root_ec;
+          root = fs::canonical(dir, root_ec);
+        }
         std::error_code ec;
         const fs::path target = fs::canonical(dir / file, ec);
-        const fs::path root = fs::canonical(dir, ec);
-        const auto rel = target.lexically_relative(root);
-        if (ec || rel.empty() || *rel.begin() == "..") {
+        const auto rel = target.lexically_relative(*root);
+        if (ec || root->empty() || rel.empty() || *rel.begin() == "..") {
           problems.push_back(display_path(display_prefix(dir), file) + ": a symlink to " + target.string() +
                              ", outside the migration directory (strata follows symlinks only within it: copy "
                              "the file in instead)");

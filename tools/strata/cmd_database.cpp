@@ -69,6 +69,10 @@ PostgresTarget postgres_target(const DatabaseUrl& url) {
   return {name, base + "/postgres" + query};
 }
 
+bool database_exists(Connection& maintenance, const std::string& name) {
+  return maintenance.fetch_value<bool>("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", {name});
+}
+
 void run_create(DatabaseCommand& cmd) {
   apply_config(cmd.common);
   const DatabaseUrl url = database_url(cmd.common);
@@ -80,7 +84,7 @@ void run_create(DatabaseCommand& cmd) {
   }
   const PostgresTarget target = postgres_target(url);
   auto c = connect(target.maintenance_url);
-  if (c->fetch_value<bool>("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", {target.name})) {
+  if (database_exists(*c, target.name)) {
     fmt::print("Exists: {}\n", url.redacted());
     return;
   }
@@ -103,7 +107,7 @@ void run_drop(DatabaseCommand& cmd) {
   }
   const PostgresTarget target = postgres_target(url);
   auto c = connect(target.maintenance_url);
-  if (!c->fetch_value<bool>("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", {target.name})) {
+  if (!database_exists(*c, target.name)) {
     fmt::print("Absent: {}\n", url.redacted());
     return;
   }

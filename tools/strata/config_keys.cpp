@@ -3,7 +3,9 @@
 // silently ignored). Add a key here when a command starts reading it.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common.hpp"
@@ -44,27 +46,23 @@ const std::vector<std::string> kConfigKeys = {
     "databases.*.logical",
 };
 
-bool known(const std::string& path) {
-  for (const std::string& k : kConfigKeys) {
-    // Compare dotted parts, "*" matching any one part.
-    std::size_t a = 0, b = 0;
-    bool match = true;
-    while (match) {
-      const std::size_t ae = k.find('.', a), be = path.find('.', b);
-      const std::string kp = k.substr(a, ae == std::string::npos ? std::string::npos : ae - a);
-      const std::string pp = path.substr(b, be == std::string::npos ? std::string::npos : be - b);
-      if (kp != "*" && kp != pp) match = false;
-      if ((ae == std::string::npos) != (be == std::string::npos)) match = false;
-      if (!match || ae == std::string::npos) break;
-      a = ae + 1;
-      b = be + 1;
-    }
-    if (match) return true;
+// Whether dotted `path` matches `pattern` part by part, "*" matching any one part.
+bool matches(std::string_view pattern, std::string_view path) {
+  for (;;) {
+    const auto pe = pattern.find('.'), te = path.find('.');
+    const std::string_view pp = pattern.substr(0, pe), tp = path.substr(0, te);
+    if (pp != "*" && pp != tp) return false;
+    if (pe == std::string_view::npos || te == std::string_view::npos) return pe == te;
+    pattern.remove_prefix(pe + 1);
+    path.remove_prefix(te + 1);
   }
-  return false;
 }
 
-// The keys valid beside `path` (same parent), for the suggestion.
+bool known(const std::string& path) {
+  return std::any_of(kConfigKeys.begin(), kConfigKeys.end(), [&](const std::string& k) { return matches(k, path); });
+}
+
+// The names valid under `parent` ("" for the top level), for the suggestion.
 std::vector<std::string> siblings(const std::string& parent) {
   std::vector<std::string> out;
   for (const std::string& k : kConfigKeys) {
@@ -72,12 +70,7 @@ std::vector<std::string> siblings(const std::string& parent) {
     const std::string kparent = dot == std::string::npos ? "" : k.substr(0, dot);
     const std::string name = dot == std::string::npos ? k : k.substr(dot + 1);
     if (name == "*") continue;
-    // Parents match part by part with "*".
-    if (kparent == parent || (kparent.find('*') != std::string::npos && known(parent) &&
-                              kparent.size() > 0 && kparent.substr(0, kparent.find('*')) ==
-                                                        parent.substr(0, kparent.find('*')))) {
-      out.push_back(name);
-    }
+    if (kparent.empty() ? parent.empty() : !parent.empty() && matches(kparent, parent)) out.push_back(name);
   }
   return out;
 }

@@ -487,12 +487,8 @@ std::unique_ptr<Connection> open_postgres(const DatabaseUrl& url, const ConnectO
   // statement that the client is still there, so a migrator killed
   // mid-statement does not leave its backend running and holding its locks
   // (an ACCESS EXCLUSIVE on a table being altered) until the statement ends.
-  const char* setup_sql =
-      libpq().PQserverVersion(conn.get()) >= 140000
-          ? "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning; "
-            "SET client_connection_check_interval = '1s'"
-          : "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning";
-  std::string setup_text = setup_sql;
+  std::string setup_text = "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning";
+  if (libpq().PQserverVersion(conn.get()) >= 140000) setup_text += "; SET client_connection_check_interval = '1s'";
   if (options.read_only) setup_text += "; SET default_transaction_read_only = on";
   ResultHandle setup(libpq().PQexec(conn.get(), setup_text.c_str()));
   if (!setup || libpq().PQresultStatus(setup.get()) != PGRES_COMMAND_OK) {
