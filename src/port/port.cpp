@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -706,28 +707,50 @@ class Port {
     std::map<std::string, TablePlan> plans;
     for (const auto& t : target.tables) {
       if (!source_.table_exists(t.name)) continue;  // a target-only table stays empty
+      if (options_.synapse && t.name == "applied_schema_deltas") continue;  // merged in finish()
+      if (is_shadow_or_virtual(t.name)) {
+        // A SQLite virtual table (an FTS index, say) holds what the engine
+        // derived from other rows, in the engine's own form: it is not data
+        // to copy. The target's table of that name stays empty.
+        if (options_.on_warning) {
+          options_.on_warning("table " + t.name + " is a SQLite virtual table (or one of its shadow tables) on the "
+                              "source: not copied; the target's " + t.name + " stays empty (rebuild it there)");
+        }
+        continue;
+      }
       TablePlan plan;
       plan.name = t.name;
-      std::set<std::string> source_columns;
+      // Source columns by their name folded to lower case: SQLite matches
+      // column names without regard to ASCII case, and PostgreSQL folds an
+      // unquoted name to lower case, so Synapse's "Lock CHAR(1)" is "lock"
+      // on the target.
+      auto folded = [](std::string name) {
+        for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return name;
+      };
+      std::map<std::string, std::string> source_columns;
       {
         auto stmt = source_.prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden IN (0, 1)");
         sqlite3_bind_text(stmt.get(), 1, t.name.c_str(), -1, SQLITE_TRANSIENT);
-        while (source_.step(stmt.get())) source_columns.insert(column_text(stmt.get(), 0));
+        while (source_.step(stmt.get())) {
+          std::string name = column_text(stmt.get(), 0);
+          source_columns.emplace(folded(name), name);
+        }
       }
       for (const auto& c : t.columns) {
         if (c.generated != schema::GeneratedKind::none) continue;
-        if (source_columns.erase(c.name) == 0) continue;  // target-only: its default
+        if (source_columns.erase(folded(c.name)) == 0) continue;  // target-only: its default
         plan.columns.push_back({c.name, c.type.family, c.type.raw});
       }
       // Source columns the target lacks would be lost: refuse.
       {
         auto stmt = source_.prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden IN (2, 3)");
         sqlite3_bind_text(stmt.get(), 1, t.name.c_str(), -1, SQLITE_TRANSIENT);
-        while (source_.step(stmt.get())) source_columns.erase(column_text(stmt.get(), 0));
+        while (source_.step(stmt.get())) source_columns.erase(folded(column_text(stmt.get(), 0)));
       }
       if (!source_columns.empty()) {
         throw Error(ErrorKind::port_target, "the target table " + t.name + " has no column " +
-                                                *source_columns.begin() +
+                                                source_columns.begin()->second +
                                                 ", which the source has: the schemas differ (same migrations?)");
       }
       if (t.primary_key) plan.key = t.primary_key->columns;
@@ -982,7 +1005,7 @@ class Port {
     // Foreign keys back (each validated), progress tables gone, in one step.
     {
       Transaction tx(target);
-      if (options_.synapse) rename_engine_deltas(target);
+      if (options_.synapse) merge_applied_deltas(target);
       for (const Row& r : target.fetch("SELECT table_name, name, definition FROM " +
                                        qualified(schema_, kForeignKeyTable) + " ORDER BY 1, 2")) {
         try {
@@ -1034,36 +1057,38 @@ class Port {
   }
 
   // Synapse records a delta by its file name, so a SQLite database lists
-  // "12/01x.sql.sqlite" where PostgreSQL runs "12/01x.sql.postgres". The
-  // copied rows name the PostgreSQL file wherever the tree has one, as if
-  // the target had run it (else Synapse, and strata, would see the
-  // PostgreSQL file as never applied).
-  void rename_engine_deltas(Connection& target) {
+  // "12/01x.sql.sqlite" where PostgreSQL runs "12/01x.sql.postgres", and
+  // has no row at all for a PostgreSQL-only delta. So applied_schema_deltas
+  // is merged rather than replaced: the target keeps the rows its own
+  // migrator wrote (what PostgreSQL ran) and gains every source row it
+  // lacks, a SQLite-variant name becoming the PostgreSQL one wherever the
+  // tree has that file (else Synapse, and strata, would see the PostgreSQL
+  // file as never applied).
+  void merge_applied_deltas(Connection& target) {
     const auto& layout = options_.synapse->layout;
     std::vector<std::string> dirs{"common"};
     for (const auto& l : options_.synapse->logical) dirs.push_back(l);
     const std::string table = qualified(schema_, "applied_schema_deltas");
-    if (!table_exists(target, schema_, "applied_schema_deltas")) return;
-    for (const Row& r : target.fetch("SELECT version, file FROM " + table)) {
-      const auto version = r.get<std::int64_t>(0);
-      const auto file = r.get<std::string>(1);
-      std::string renamed;
+    if (!table_exists(target, schema_, "applied_schema_deltas") || !source_.table_exists("applied_schema_deltas")) return;
+    auto stmt = source_.prepare("SELECT version, file FROM applied_schema_deltas");
+    while (source_.step(stmt.get())) {
+      const std::int64_t version = sqlite3_column_int64(stmt.get(), 0);
+      std::string file = column_text(stmt.get(), 1);
       for (const auto& [from, to] : {std::pair<std::string, std::string>{".sql.sqlite", ".sql.postgres"},
                                      std::pair<std::string, std::string>{".sqlite.sql", ".postgres.sql"}}) {
-        if (file.size() > from.size() && file.compare(file.size() - from.size(), from.size(), from) == 0) {
-          renamed = file.substr(0, file.size() - from.size()) + to;
+        if (file.size() <= from.size() || file.compare(file.size() - from.size(), from.size(), from) != 0) continue;
+        const std::string renamed = file.substr(0, file.size() - from.size()) + to;
+        const std::string name = renamed.substr(renamed.find('/') + 1);
+        bool exists = false;
+        for (const auto& d : dirs) {
+          std::error_code ec;
+          exists = exists || std::filesystem::exists(layout.root / d / "delta" / std::to_string(version) / name, ec);
         }
+        if (exists) file = renamed;
       }
-      if (renamed.empty()) continue;
-      const std::string name = renamed.substr(renamed.find('/') + 1);
-      bool exists = false;
-      for (const auto& d : dirs) {
-        std::error_code ec;
-        exists = exists || std::filesystem::exists(layout.root / d / "delta" / std::to_string(version) / name, ec);
-      }
-      if (!exists) continue;
-      target.execute("UPDATE " + table + " SET file = $3 WHERE version = $1 AND file = $2",
-                     {Value(version), Value(file), Value(renamed)});
+      target.execute("INSERT INTO " + table + " (version, file) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM " +
+                         table + " WHERE version = $1 AND file = $2)",
+                     {Value(version), Value(file)});
     }
   }
 

@@ -114,6 +114,39 @@ TEST_F(PortSynapseCli, EveryRowAndTheSchemaStateArriveAndStatusIsUpToDate) {
   EXPECT_EQ(validate.code, 0) << validate.out << validate.err;
 }
 
+// What the real Synapse tree has and the test tree lacked: a PostgreSQL-only
+// delta (no SQLite row records it), a column whose name PostgreSQL folds
+// (Synapse's "Lock CHAR(1)"), and an FTS virtual table on SQLite that is a
+// plain table on PostgreSQL.
+TEST_F(PortSynapseCli, PostgresOnlyDeltasFoldedColumnNamesAndVirtualTables) {
+  const fs::path v13 = dir_ / "schema" / "main" / "delta" / "13";
+  test::write_file(v13 / "02_pg_only.sql.postgres", "CREATE INDEX users_creation ON users (creation_ts);\n");
+  test::write_file(v13 / "03_caps.sql",
+                   "CREATE TABLE caps (Lock CHAR(1) NOT NULL DEFAULT 'X' UNIQUE, stream_id BIGINT PRIMARY KEY);\n");
+  test::write_file(v13 / "04_search.sql.sqlite", "CREATE VIRTUAL TABLE search USING fts4(content);\n");
+  test::write_file(v13 / "04_search.sql.postgres", "CREATE TABLE search (content TEXT);\n");
+  config(sqlite_->url());
+  auto up = run({"up", "--skip-code-deltas"});
+  ASSERT_EQ(up.code, 0) << up.out << up.err;
+  {
+    auto c = sqlite_->connect();
+    c->execute("INSERT INTO caps (Lock, stream_id) VALUES ('X', 7)");
+    c->execute("INSERT INTO search (content) VALUES ('hello world')");
+  }
+  auto ported = run({"port", "--from", sqlite_->url(), "--to", postgres_->url(), "--skip-code-deltas"});
+  ASSERT_EQ(ported.code, 0) << ported.out << ported.err;
+  EXPECT_NE(ported.err.find("table search is a SQLite virtual table"), std::string::npos) << ported.err;
+  auto to = postgres_->connect();
+  EXPECT_EQ(to->fetch_value<std::string>("SELECT lock || stream_id FROM caps"), "X7");
+  EXPECT_EQ(to->fetch_value<std::int64_t>("SELECT count(*) FROM search"), 0);
+  EXPECT_EQ(to->fetch_value<std::int64_t>(
+                "SELECT count(*) FROM applied_schema_deltas WHERE file = '13/02_pg_only.sql.postgres'"),
+            1);
+  config(postgres_->url());
+  auto validate = run({"validate", "--skip-code-deltas"});
+  EXPECT_EQ(validate.code, 0) << validate.out << validate.err;
+}
+
 TEST_F(PortSynapseCli, ASourceBehindTheTreeIsRefusedAndTheTargetUntouched) {
   config(sqlite_->url(), 12);
   auto up = run({"up", "--skip-code-deltas"});
