@@ -30,9 +30,27 @@ namespace strata {
 
 class Connection;
 
+// The layout of the history table.
+//   strata: the layout above.
+//   sqlx:   sqlx's `_sqlx_migrations`, exactly as sqlx-cli and sqlx::migrate!
+//           read and write it: version BIGINT PRIMARY KEY, description TEXT
+//           (the file's description with '_' as ' '), installed_on
+//           TIMESTAMPTZ (SQLite: TIMESTAMP) DEFAULT now, success BOOLEAN,
+//           checksum BYTEA (SQLite: BLOB) = SHA-384 of the file's raw bytes,
+//           execution_time BIGINT in nanoseconds. No failure text and no
+//           compatibility floor (sqlx has neither): a failed no-transaction
+//           migration is success = false, as sqlx records it. The migration
+//           lock is then sqlx's own advisory lock (0x3d32ad9e times the
+//           CRC-32 of the database name), so sqlx and strata exclude each
+//           other.
+enum class HistoryFormat { strata, sqlx };
+
+const char* to_string(HistoryFormat format) noexcept;
+
 struct HistoryOptions {
   std::string table = "strata_migrations";
   std::string schema = "public";  // ignored on SQLite
+  HistoryFormat format = HistoryFormat::strata;
 };
 
 struct AppliedMigration {
@@ -85,6 +103,7 @@ class History {
 
  private:
   [[noreturn]] void throw_unknown_layout(const Error& cause);
+  std::vector<AppliedMigration> read_sqlx();
   Connection& connection_;
   HistoryOptions options_;
   std::string qualified_;

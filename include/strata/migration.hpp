@@ -31,6 +31,12 @@ struct Migration {
   Version version = 0;
   std::string description;
   std::vector<Version> parents;  // empty for a root
+  // Also needed before this one, without being its parent (a dependency
+  // across branches: "-- strata: depends-on V"). Orders up and down like a
+  // parent; does not make V stop being a head.
+  std::vector<Version> depends_on;
+  std::string branch;            // "-- strata: branch NAME": a label, or empty
+  std::string alembic_revision;  // "-- strata: alembic-revision REV", or empty
   MigrationKind kind = MigrationKind::sql;
 
   // SQL migrations: the file the up script came from (as the user should see
@@ -84,5 +90,14 @@ class MigrationSet {
 // same checksum as the original. Nothing else is normalised (trailing
 // whitespace, a final newline and lone CRs all count).
 std::string checksum(std::string_view text);
+
+// Hex SHA-384 of `text` exactly as given (sqlx's checksum, of the file's
+// raw bytes).
+std::string raw_checksum(std::string_view text);
+
+// The checksum sqlx records for `m`: raw_checksum of a SQL migration's up
+// file (equal to m.checksum, and not recomputed, unless the file has a BOM
+// or a CR); a code migration's own.
+std::string sqlx_checksum(const Migration& m);
 
 }  // namespace strata

@@ -55,7 +55,8 @@ struct MigratorOptions {
   HistoryOptions history;
   LockOptions lock;
   // Old checksums accepted for an applied migration that was edited on
-  // purpose (MAS's allow-list): version -> hex SHA-384 values.
+  // purpose (MAS's allow-list): version -> hex SHA-384 values, whole or
+  // their first 32 hex digits.
   std::map<Version, std::set<std::string>> allowed_checksums;
   // Applied migrations that may be missing from the source.
   std::set<Version> allowed_missing;
@@ -96,7 +97,20 @@ struct AppliedStep {
 };
 
 struct UpOptions {
+  // What to apply: `target` and its unapplied ancestors, or `targets` and
+  // theirs (`--target heads` resolves to every head). With neither, every
+  // pending migration; when the source has several heads (branches not yet
+  // merged) and something is pending, up() refuses with
+  // Error{multiple_heads} naming them (merge them, or ask for heads).
   std::optional<Version> target;
+  std::vector<Version> targets;
+  // Apply at most this many of the planned migrations (`--target +N`; with
+  // several heads, the next N in plan order across branches); 0: all.
+  int limit = 0;
+  // script() only: do not read the database's history; plan as if exactly
+  // these migrations and their ancestors were applied (empty: none). For
+  // `up --sql A:B`, which prints the script from A to B.
+  std::optional<std::vector<Version>> assume_applied;
   // Apply consecutive transactional migrations in one transaction (Flyway's
   // `group`, Alembic's transaction_per_migration=False): each group commits
   // whole or not at all, so a fresh install that fails part-way leaves the
@@ -121,15 +135,37 @@ struct UpResult {
 };
 
 struct DownOptions {
-  // Revert this many of the newest applied migrations (default 1) ...
+  // Revert this many of the newest applied migrations (default 1; in a
+  // graph, a migration goes only after every applied one that needs it) ...
   int steps = 1;
-  // ... or every applied migration above this version (0 = all). Wins over steps.
+  // ... or every applied migration that `target` (or `targets`) does not
+  // need: what stays applied is the target and its ancestors. Version 0 is
+  // an ordinary version; to revert everything, set `base`. Wins over steps.
   std::optional<Version> target;
+  std::vector<Version> targets;
+  bool base = false;
   std::function<void(const AppliedStep&)> on_reverted;
 };
 
 struct DownResult {
   std::vector<AppliedStep> reverted;
+};
+
+struct StampOptions {
+  // Make the history say exactly `targets` and their ancestors are applied
+  // (or nothing, with base), without running anything: rows are added for
+  // the missing ones and removed for applied ones the targets do not need.
+  std::vector<Version> targets;
+  bool base = false;
+  // Also remove rows the source does not know and dirty rows (otherwise a
+  // dirty row refuses the stamp: see repair).
+  bool purge = false;
+  bool dry_run = false;  // compute, write nothing
+};
+
+struct StampResult {
+  std::vector<Version> added;    // by version
+  std::vector<Version> removed;  // by version
 };
 
 struct StatusReport {
@@ -191,8 +227,17 @@ class Migrator {
   void repair_forget(Version version);
   void repair_mark_applied(Version version);
 
+  // Writes or removes history rows without running any migration (`strata
+  // stamp`), in one transaction under the migration lock. Error{dirty} for a
+  // dirty row unless purge.
+  StampResult stamp(const StampOptions& options);
+
  private:
   void warn(std::string_view message) const;
+  // The history's rows, checksums in strata's form (see HistoryFormat::sqlx).
+  std::vector<AppliedMigration> read_history(History& history) const;
+  // What up() applies given `applied` (targets, heads, limit).
+  std::vector<const Migration*> plan_for(const std::vector<AppliedMigration>& applied, const UpOptions& options) const;
   // REQUIRES: options_.background_queue.
   BackgroundTables background_tables() const;
   ValidationReport validate_history(const std::vector<AppliedMigration>& history,

@@ -36,12 +36,23 @@ struct MigrationStatus {
 std::vector<MigrationStatus> compare(const MigrationSet& source,
                                      const std::vector<AppliedMigration>& history);
 
-// The pending migrations to apply, parents before children (ties by version).
-// With a target, only the target and its unapplied ancestors. Throws
-// Error{ErrorKind::usage} for a target the source does not have, and
-// Error{ErrorKind::source} for a cycle or a parent the source does not have.
+// The pending migrations to apply, prerequisites (parents and depends-on)
+// before the migrations needing them, ties by version. With targets, only
+// the targets and their unapplied ancestors; without, every pending
+// migration. Throws Error{ErrorKind::usage} for a target the source does not
+// have, and Error{ErrorKind::source} for a cycle or a prerequisite the
+// source does not have.
+std::vector<const Migration*> plan_up(const MigrationSet& source,
+                                      const std::vector<AppliedMigration>& history,
+                                      const std::vector<Version>& targets);
 std::vector<const Migration*> plan_up(const MigrationSet& source,
                                       const std::vector<AppliedMigration>& history,
                                       std::optional<Version> target = std::nullopt);
+
+// Every applied version (successful or not) in the order they can be
+// reverted: a migration only after every applied one that needs it,
+// newest first among those free to go. Versions the source does not have
+// are ordered by version alone.
+std::vector<Version> revert_order(const MigrationSet& source, const std::vector<AppliedMigration>& history);
 
 }  // namespace strata

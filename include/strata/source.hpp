@@ -43,12 +43,23 @@ struct FileName {
 // `error` (and nullopt) for a .sql file whose name is malformed.
 std::optional<FileName> parse_file_name(std::string_view name, std::string* error);
 
+// How a source's files form the revision graph (strata/graph.hpp). A file
+// may name its parents ("-- strata: parents V1 V2", "parents base" for a
+// root), dependencies ("-- strata: depends-on V"), a branch label and an
+// Alembic revision in its opening comment lines; without "parents" its
+// parent is the previous version.
+struct SourceOptions {
+  // graph = "explicit" (Alembic's model): every file must name its parents.
+  bool explicit_graph = false;
+};
+
 // Loads every migration for `engine` from `dir`. Throws Error{ErrorKind::source}
 // listing every problem found (not just the first) when the directory is
 // missing, unreadable or holds no migration for `engine`, a file is
 // unreadable or not valid UTF-8, a name is malformed, versions collide, or a
-// .down file has no .up.
-MigrationSet load_directory(const std::filesystem::path& dir, Engine engine);
+// .down file has no .up, a directive is malformed, a parent or dependency
+// is not in the source, or parents form a cycle.
+MigrationSet load_directory(const std::filesystem::path& dir, Engine engine, const SourceOptions& options = {});
 
 // One file of a migrations directory, held in memory. The views must outlive
 // the call that reads them (generated code keeps them in static storage).
@@ -69,7 +80,7 @@ struct EmbeddedMigrations {
 // Loads every migration for `engine` from embedded files, with exactly
 // load_directory's rules and messages: paths read "<directory>/<file name>",
 // as they would from the directory itself.
-MigrationSet load_embedded(const EmbeddedMigrations& embedded, Engine engine);
+MigrationSet load_embedded(const EmbeddedMigrations& embedded, Engine engine, const SourceOptions& options = {});
 
 // The text of m's down migration. load_directory() leaves Migration::down_sql
 // empty and reads a down file only when a revert asks for it (a no-op `up`

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
 
@@ -54,6 +56,32 @@ std::string literal(std::string_view text) {
 
 }  // namespace
 
+const char* to_string(HistoryFormat format) noexcept {
+  return format == HistoryFormat::sqlx ? "sqlx" : "strata";
+}
+
+namespace {
+
+bool sqlx(const HistoryOptions& o) { return o.format == HistoryFormat::sqlx; }
+
+// sqlx's description: the file name's, with '_' as ' '.
+std::string sqlx_description(const Migration& m) {
+  std::string d = m.description;
+  std::replace(d.begin(), d.end(), '_', ' ');
+  return d;
+}
+
+Blob unhex(std::string_view hex) {
+  Blob out;
+  auto digit = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<std::byte>(digit(hex[i]) * 16 + digit(hex[i + 1])));
+  }
+  return out;
+}
+
+}  // namespace
+
 History::History(Connection& connection, HistoryOptions options)
     : connection_(connection), options_(std::move(options)) {
   validate_identifier(options_.table, "history table name");
@@ -81,6 +109,20 @@ bool History::exists() {
 }
 
 std::string History::ensure_sql() const {
+  if (sqlx(options_)) {  // sqlx's own statements, column for column
+    const bool lite = connection_.engine() == Engine::sqlite;
+    return fmt::format(
+        "CREATE TABLE IF NOT EXISTS {} (\n"
+        "  version BIGINT PRIMARY KEY,\n"
+        "  description TEXT NOT NULL,\n"
+        "  installed_on {} NOT NULL DEFAULT {},\n"
+        "  success BOOLEAN NOT NULL,\n"
+        "  checksum {} NOT NULL,\n"
+        "  execution_time BIGINT NOT NULL\n"
+        ")",
+        qualified_, lite ? "TIMESTAMP" : "TIMESTAMPTZ", lite ? "CURRENT_TIMESTAMP" : "now()",
+        lite ? "BLOB" : "BYTEA");
+  }
   if (connection_.engine() == Engine::sqlite) {
     return fmt::format(
         "CREATE TABLE IF NOT EXISTS {} (\n"
@@ -137,20 +179,30 @@ void History::throw_unknown_layout(const Error& cause) {
   }
   std::string list;
   for (const auto& c : columns) list += (list.empty() ? "" : ", ") + c;
+  const bool looks_sqlx = std::find(columns.begin(), columns.end(), "installed_on") != columns.end() &&
+                          std::find(columns.begin(), columns.end(), "execution_time") != columns.end();
   Error e(ErrorKind::config,
-          fmt::format("reading strata's history table {}: the table exists but is not laid out as strata's "
-                      "(columns found: {}; expected version, description, checksum, applied_at, "
-                      "execution_time_us, success, failure, compat_floor). Another tool's table of that name? "
-                      "Point strata at its own with --history-table NAME (or history_table in strata.toml). "
+          fmt::format("reading the history table {} in {} format: the table exists but is not laid out that way "
+                      "(columns found: {}; expected {}). Another tool's table of that name? "
                       "The database said: {}",
-                      qualified_, list.empty() ? "none readable" : list, cause.engine_message()),
+                      qualified_, to_string(options_.format), list.empty() ? "none readable" : list,
+                      sqlx(options_) ? "version, description, installed_on, success, checksum, execution_time"
+                                     : "version, description, checksum, applied_at, execution_time_us, success, "
+                                       "failure, compat_floor",
+                      cause.engine_message()),
           cause.engine_code());
+  e.hint(looks_sqlx && !sqlx(options_)
+             ? "it is sqlx's layout: pass --history-format sqlx (or history_format = \"sqlx\" under [migrations]) "
+               "to read and write it as sqlx does, or `strata adopt` another tool's history into strata's own table"
+             : "--history-format takes strata or sqlx; or point strata at its own table with --history-table NAME "
+               "(history_table in strata.toml), and `strata adopt` the other tool's history into it");
   throw e;
 }
 
 std::vector<AppliedMigration> History::read() {
   std::vector<AppliedMigration> out;
   if (!exists()) return out;
+  if (sqlx(options_)) return read_sqlx();
   const char* applied_at = connection_.engine() == Engine::sqlite
                                ? "applied_at"
                                : "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')";
@@ -181,8 +233,44 @@ std::vector<AppliedMigration> History::read() {
   return out;
 }
 
+std::vector<AppliedMigration> History::read_sqlx() {
+  const bool lite = connection_.engine() == Engine::sqlite;
+  ResultSet rows;
+  try {
+    rows = connection_.query(fmt::format(
+        "SELECT version, description, {}, {}, execution_time, success FROM {} ORDER BY version",
+        lite ? "lower(hex(checksum))" : "encode(checksum, 'hex')",
+        lite ? "CAST(installed_on AS TEXT)" : "to_char(installed_on AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+        qualified_));
+  } catch (Error& e) {
+    if (e.kind() != ErrorKind::sql) throw;
+    throw_unknown_layout(e);
+  }
+  std::vector<AppliedMigration> out;
+  out.reserve(rows.rows.size());
+  for (const auto& r : rows.rows) {
+    AppliedMigration a;
+    a.version = r.get<std::int64_t>(0);
+    a.description = r.get<std::string>(1);
+    a.checksum = r.get<std::string>(2);
+    a.applied_at = r.get<std::string>(3);
+    a.execution_time_us = r.get<std::int64_t>(4) / 1000;
+    a.success = r.get<bool>(5);
+    if (!a.success) a.failure = "recorded as failed (success = false in sqlx's table)";
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 void History::record(const Migration& m, std::int64_t execution_time_us, bool success,
                      std::optional<Version> compat_floor, std::string_view failure) {
+  if (sqlx(options_)) {
+    connection_.execute(fmt::format("INSERT INTO {} (version, description, success, checksum, execution_time) "
+                                    "VALUES ($1, $2, $3, $4, $5)",
+                                    qualified_),
+                        {m.version, sqlx_description(m), success, unhex(sqlx_checksum(m)), execution_time_us * 1000});
+    return;
+  }
   connection_.execute(
       fmt::format("INSERT INTO {} (version, description, checksum, execution_time_us, success, failure, "
                   "compat_floor) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -204,6 +292,12 @@ std::optional<Version> compat_floor(const std::vector<AppliedMigration>& history
 }
 
 void History::finish(Version version, std::int64_t execution_time_us) {
+  if (sqlx(options_)) {
+    connection_.execute(
+        fmt::format("UPDATE {} SET success = $1, execution_time = $2 WHERE version = $3", qualified_),
+        {true, execution_time_us * 1000, version});
+    return;
+  }
   connection_.execute(
       fmt::format("UPDATE {} SET success = $1, failure = NULL, execution_time_us = $2 WHERE version = $3",
                   qualified_),
@@ -211,11 +305,22 @@ void History::finish(Version version, std::int64_t execution_time_us) {
 }
 
 void History::mark_dirty(Version version, std::string_view failure) {
+  if (sqlx(options_)) {  // sqlx keeps no failure text
+    connection_.execute(fmt::format("UPDATE {} SET success = $1 WHERE version = $2", qualified_), {false, version});
+    return;
+  }
   connection_.execute(fmt::format("UPDATE {} SET success = $1, failure = $2 WHERE version = $3", qualified_),
                       {false, failure, version});
 }
 
 std::string History::record_sql(const Migration& m, std::optional<Version> compat_floor) const {
+  if (sqlx(options_)) {
+    const std::string sum = sqlx_checksum(m);
+    return fmt::format(
+        "INSERT INTO {} (version, description, success, checksum, execution_time) VALUES ({}, {}, {}, {}, 0)",
+        qualified_, m.version, literal(sqlx_description(m)), connection_.engine() == Engine::sqlite ? "1" : "true",
+        connection_.engine() == Engine::sqlite ? "X'" + sum + "'" : "'\\x" + sum + "'::bytea");
+  }
   return fmt::format(
       "INSERT INTO {} (version, description, checksum, execution_time_us, success, compat_floor) "
       "VALUES ({}, {}, {}, 0, {}, {})",

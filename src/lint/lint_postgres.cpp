@@ -134,8 +134,10 @@ class PostgresAnalyzer final : public Analyzer {
     for (const json& raw : field(p.tree, "stmts")) {
       const json& stmt = field(raw, "stmt");
       if (!stmt.is_object() || stmt.empty()) continue;
-      const auto& [type, node] = *stmt.items().begin();
-      statement(type, node);
+      // Not `*stmt.items().begin()`: the proxy items() returns would die
+      // before the key bound from it is read (ASan: stack-use-after-scope).
+      const auto it = stmt.begin();
+      statement(it.key(), it.value());
     }
     return std::move(hits_);
   }

@@ -51,6 +51,15 @@ std::int64_t advisory_lock_key(std::string_view database, std::string_view schem
   return static_cast<std::int64_t>(std::stoull(hex, nullptr, 16));
 }
 
+std::int64_t sqlx_advisory_lock_key(std::string_view database) {
+  std::uint32_t crc = 0xFFFFFFFFu;  // CRC-32/ISO-HDLC, as sqlx computes it
+  for (unsigned char b : database) {
+    crc ^= b;
+    for (int k = 0; k < 8; ++k) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+  }
+  return static_cast<std::int64_t>(0x3d32ad9e) * static_cast<std::int64_t>(crc ^ 0xFFFFFFFFu);
+}
+
 MigrationLock::MigrationLock(Connection& connection, const HistoryOptions& history,
                              const LockOptions& options)
     : connection_(connection) {
@@ -66,7 +75,8 @@ MigrationLock::MigrationLock(Connection& connection, const HistoryOptions& histo
                           .rows.at(0)
                     : connection.query("SELECT current_database()").rows.at(0);
     std::string database = row.get<std::string>(0);
-    key_ = advisory_lock_key(database, history.schema, history.table);
+    key_ = history.format == HistoryFormat::sqlx ? sqlx_advisory_lock_key(database)
+                                                 : advisory_lock_key(database, history.schema, history.table);
     std::string what = fmt::format("database {}", database);
     if (wait) {
       std::string previous = row.get<std::string>(1);

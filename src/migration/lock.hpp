@@ -17,6 +17,11 @@ class Connection;
 std::int64_t advisory_lock_key(std::string_view database, std::string_view schema,
                                std::string_view table);
 
+// sqlx's migration lock key: 0x3d32ad9e times the CRC-32 (ISO-HDLC) of the
+// database name (HistoryFormat::sqlx takes this one, so sqlx and strata
+// exclude each other).
+std::int64_t sqlx_advisory_lock_key(std::string_view database);
+
 // Acquires the lock in its constructor (Error{lock_timeout} when it cannot
 // within the timeout) and releases it in its destructor, which never throws.
 // REQUIRES: no transaction is open on the connection.

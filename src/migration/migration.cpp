@@ -64,4 +64,22 @@ std::string checksum(std::string_view text) {
   return out;
 }
 
+std::string raw_checksum(std::string_view text) {
+  std::array<unsigned char, SHA384_DIGEST_LENGTH> digest{};
+  SHA384(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest.data());
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(digest.size() * 2, '0');
+  for (std::size_t i = 0; i < digest.size(); ++i) {
+    out[2 * i] = hex[digest[i] >> 4];
+    out[2 * i + 1] = hex[digest[i] & 0xF];
+  }
+  return out;
+}
+
+std::string sqlx_checksum(const Migration& m) {
+  if (m.kind != MigrationKind::sql) return m.checksum;
+  const bool normalised = m.sql.starts_with("\xEF\xBB\xBF") || m.sql.find('\r') != std::string::npos;
+  return normalised ? raw_checksum(m.sql) : m.checksum;
+}
+
 }  // namespace strata

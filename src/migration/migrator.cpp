@@ -18,6 +18,7 @@
 #include "migration/script_runner.hpp"
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
+#include "strata/graph.hpp"
 #include "strata/source.hpp"
 #include "strata/sql/splitter.hpp"
 #include "strata/transaction.hpp"
@@ -119,6 +120,19 @@ BackgroundTables Migrator::background_tables() const {
   return tables;
 }
 
+std::vector<AppliedMigration> Migrator::read_history(History& history) const {
+  std::vector<AppliedMigration> rows = history.read();
+  if (options_.history.format != HistoryFormat::sqlx) return rows;
+  // sqlx records the SHA-384 of the raw file; strata compares its own
+  // (BOM and CRLF normalised): a row that matches the raw form of its file
+  // is that file, unchanged.
+  for (auto& a : rows) {
+    const Migration* m = source_.find(a.version);
+    if (m != nullptr && a.checksum == sqlx_checksum(*m)) a.checksum = m->checksum;
+  }
+  return rows;
+}
+
 void Migrator::warn(std::string_view message) const {
   if (options_.on_warning) options_.on_warning(message);
 }
@@ -128,7 +142,7 @@ StatusReport Migrator::status() {
   StatusReport report;
   report.history_exists = history.exists();
   std::vector<AppliedMigration> applied;
-  if (report.history_exists) applied = history.read();
+  if (report.history_exists) applied = read_history(history);
   report.migrations = compare(source_, applied);
   report.code_latest = source_.latest();
   report.compat_floor = compat_floor(applied);
@@ -170,7 +184,13 @@ ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>&
         break;
       case MigrationState::changed: {
         auto allowed = options_.allowed_checksums.find(st.version);
-        if (allowed != options_.allowed_checksums.end() && allowed->second.count(st.applied->checksum) != 0) {
+        // An allow-listed checksum, whole or as its first 16 bytes (32 hex
+        // digits, the form MAS keeps in its allow-list).
+        const std::string& recorded = st.applied->checksum;
+        if (allowed != options_.allowed_checksums.end() &&
+            std::any_of(allowed->second.begin(), allowed->second.end(), [&](const std::string& sum) {
+              return sum == recorded || (sum.size() == 32 && recorded.size() > 32 && recorded.starts_with(sum));
+            })) {
           r.warnings.push_back(fmt::format("{} differs from what was applied, accepted by the checksum allow-list",
                                            st.migration->path));
           st.state = MigrationState::applied;
@@ -179,7 +199,9 @@ ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>&
         error(ErrorKind::validation,
               fmt::format("{} was changed after it was applied: the database recorded checksum {} but the "
                           "file now has checksum {}; restore the file, or allow the old checksum",
-                          st.migration->path, st.applied->checksum, st.migration->checksum));
+                          st.migration->path, st.applied->checksum,
+                          options_.history.format == HistoryFormat::sqlx ? sqlx_checksum(*st.migration)
+                                                                          : st.migration->checksum));
         break;
       }
       case MigrationState::missing:
@@ -203,17 +225,53 @@ ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>&
 ValidationReport Migrator::validate() {
   History history(connection_, options_.history);
   bool exists = history.exists();
-  auto report = validate_history(exists ? history.read() : std::vector<AppliedMigration>{}, exists);
+  auto report = validate_history(exists ? read_history(history) : std::vector<AppliedMigration>{}, exists);
   for (const auto& w : report.warnings) warn(w);
   return report;
 }
 
+std::vector<const Migration*> Migrator::plan_for(const std::vector<AppliedMigration>& applied,
+                                                 const UpOptions& options) const {
+  std::vector<const Migration*> out;
+  if (options.target) {
+    out = plan_up(source_, applied, *options.target);
+  } else if (!options.targets.empty()) {
+    out = plan_up(source_, applied, options.targets);
+  } else {
+    out = plan_up(source_, applied);
+    // +N takes the next N in plan order, whichever branch they are on.
+    if (!out.empty() && options.limit <= 0) {
+      const RevisionGraph graph(source_);
+      if (graph.heads().size() > 1) {
+        Error e(ErrorKind::multiple_heads,
+                fmt::format("the migrations have {} heads, {}: branches that were never merged, so there is "
+                            "no single version to upgrade to; nothing was applied",
+                            graph.heads().size(), describe_versions(source_, graph.heads())));
+        e.hint("join them with `strata merge` (a migration whose parents are the heads), or apply every "
+               "branch with `strata up --target heads`");
+        throw e;
+      }
+    }
+  }
+  if (options.limit > 0 && out.size() > static_cast<std::size_t>(options.limit)) out.resize(options.limit);
+  return out;
+}
+
 std::vector<const Migration*> Migrator::plan(const UpOptions& options) {
+  if (options.assume_applied) {
+    std::vector<AppliedMigration> assumed;
+    for (Version v : RevisionGraph(source_).ancestors(*options.assume_applied)) {
+      AppliedMigration a;
+      a.version = v;
+      assumed.push_back(std::move(a));
+    }
+    return plan_for(assumed, options);
+  }
   History history(connection_, options_.history);
   bool exists = history.exists();
-  auto applied = exists ? history.read() : std::vector<AppliedMigration>{};
+  auto applied = exists ? read_history(history) : std::vector<AppliedMigration>{};
   validate_history(applied, exists).throw_if_failed();
-  return plan_up(source_, applied, options.target);
+  return plan_for(applied, options);
 }
 
 // Whether a migration runs in a transaction and the compatibility floor it
@@ -297,10 +355,12 @@ std::string Migrator::script(const UpOptions& options) {
   History history(connection_, options_.history);
   const Engine engine = connection_.engine();
   std::string out;
-  if (!history.exists()) out += history.ensure_sql() + ";\n";
-  if (options_.background_queue) {
+  // Offline (A:B): the bookkeeping tables are created only by a script that starts from base.
+  const bool from_base = !options.assume_applied || options.assume_applied->empty();
+  if (options.assume_applied ? from_base : !history.exists()) out += history.ensure_sql() + ";\n";
+  if (options_.background_queue && from_base) {
     BackgroundQueue queue(connection_, background_tables());
-    if (!queue.exists()) out += queue.ensure_sql() + ";\n";
+    if (options.assume_applied || !queue.exists()) out += queue.ensure_sql() + ";\n";
   }
   const std::string begin = engine == Engine::sqlite ? "BEGIN IMMEDIATE;\n" : "BEGIN;\n";
   bool group_open = false;  // options.group: a BEGIN is out, its COMMIT is not
@@ -347,9 +407,9 @@ UpResult Migrator::up(const UpOptions& options) {
   {
     History probe(connection_, options_.history);
     if (probe.exists()) {
-      std::vector<AppliedMigration> applied = probe.read();
+      std::vector<AppliedMigration> applied = read_history(probe);
       auto report = validate_history(applied, true);
-      if (report.ok() && plan_up(source_, applied, options.target).empty()) {
+      if (report.ok() && plan_for(applied, options).empty()) {
         for (const auto& w : report.warnings) warn(w);
         return {};
       }
@@ -361,24 +421,31 @@ UpResult Migrator::up(const UpOptions& options) {
   // transactional file) stops the run before anything is applied, not
   // after the migrations before it.
   std::map<const Migration*, Prepared> prepared;
-  for (const Migration& m : source_.all()) {
-    if (done.count(m.version) > 0 || (options.target && m.version > *options.target)) continue;
-    try {
-      prepared.emplace(&m, prepare(m));
-    } catch (Error& e) {
-      e.context(fmt::format("migration {} ({}) cannot run, so nothing was applied", m.version, describe(m)));
-      throw;
+  {
+    std::vector<AppliedMigration> before;
+    for (Version v : done) {
+      AppliedMigration a;
+      a.version = v;
+      before.push_back(std::move(a));
+    }
+    for (const Migration* m : plan_for(before, options)) {
+      try {
+        prepared.emplace(m, prepare(*m));
+      } catch (Error& e) {
+        e.context(fmt::format("migration {} ({}) cannot run, so nothing was applied", m->version, describe(*m)));
+        throw;
+      }
     }
   }
   MigrationLock lock(connection_, options_.history, options_.lock);
   History history(connection_, options_.history);
   history.ensure();
   // Read after taking the lock: another migrator may just have finished.
-  std::vector<AppliedMigration> applied = history.read();
+  std::vector<AppliedMigration> applied = read_history(history);
   auto report = validate_history(applied, true);
   for (const auto& w : report.warnings) warn(w);
   report.throw_if_failed();
-  const std::vector<const Migration*> plan = plan_up(source_, applied, options.target);
+  const std::vector<const Migration*> plan = plan_for(applied, options);
   if (options.before_apply && !plan.empty()) options.before_apply(plan);
   if (options_.background_queue) BackgroundQueue(connection_, background_tables()).ensure();
 
@@ -571,24 +638,37 @@ Error Migrator::give_up(const Error& e, int retries) {
 DownResult Migrator::down(const DownOptions& options) {
   MigrationLock lock(connection_, options_.history, options_.lock);
   History history(connection_, options_.history);
-  std::vector<AppliedMigration> applied = history.read();
+  std::vector<AppliedMigration> applied = read_history(history);
   auto report = validate_history(applied, true);
   for (const auto& w : report.warnings) warn(w);
   report.throw_if_failed();
 
-  // Newest first.
+  // Dependents first, newest first among those free to go.
+  std::map<Version, const AppliedMigration*> by_version;
+  for (const auto& a : applied) by_version.emplace(a.version, &a);
+  const std::vector<Version> order = revert_order(source_, applied);
   std::vector<const AppliedMigration*> range;
-  if (options.target) {
-    if (*options.target != 0 &&
-        std::none_of(applied.begin(), applied.end(), [&](const auto& a) { return a.version == *options.target; })) {
-      throw Error(ErrorKind::usage, fmt::format("target version {} is not applied (use 0 to revert everything)",
-                                                *options.target));
+  if (options.base || options.target || !options.targets.empty()) {
+    std::vector<Version> targets = options.targets;
+    if (options.target) targets.push_back(*options.target);
+    for (Version t : targets) {
+      if (source_.find(t) == nullptr && by_version.count(t) == 0) {
+        throw Error(ErrorKind::usage, fmt::format("target version {} is not in the migration source{}", t,
+                                                  t == 0 ? " (to revert everything, use the target base)" : ""));
+      }
     }
-    for (auto it = applied.rbegin(); it != applied.rend() && it->version > *options.target; ++it) range.push_back(&*it);
+    const std::set<Version> keep = options.base ? std::set<Version>{} : RevisionGraph(source_).ancestors(targets);
+    // A row the source does not know (an allowed missing migration) has no
+    // place in the graph: it goes when it is newer than every target.
+    const Version newest_target = targets.empty() ? 0 : *std::max_element(targets.begin(), targets.end());
+    for (Version v : order) {
+      const bool known = source_.find(v) != nullptr;
+      if (keep.count(v) == 0 && (known || options.base || v > newest_target)) range.push_back(by_version.at(v));
+    }
   } else {
     if (options.steps < 0) throw Error(ErrorKind::usage, "--steps must not be negative");
-    for (auto it = applied.rbegin(); it != applied.rend() && static_cast<int>(range.size()) < options.steps; ++it) {
-      range.push_back(&*it);
+    for (std::size_t i = 0; i < order.size() && static_cast<int>(range.size()) < options.steps; ++i) {
+      range.push_back(by_version.at(order[i]));
     }
   }
 
@@ -656,10 +736,58 @@ void Migrator::revert(const Migration& m, History& history, AppliedStep& step) {
   step.duration = std::chrono::microseconds(micros_since(start));
 }
 
+StampResult Migrator::stamp(const StampOptions& options) {
+  const RevisionGraph graph(source_);
+  for (Version t : options.targets) {
+    if (source_.find(t) == nullptr) {
+      throw Error(ErrorKind::usage, fmt::format("target version {} is not in the migration source", t));
+    }
+  }
+  const std::set<Version> want = options.base ? std::set<Version>{} : graph.ancestors(options.targets);
+  auto compute = [&](const std::vector<AppliedMigration>& applied) {
+    StampResult r;
+    std::set<Version> have;
+    for (const auto& a : applied) {
+      have.insert(a.version);
+      const bool known = source_.find(a.version) != nullptr;
+      if (!a.success && !options.purge) {
+        Error e(ErrorKind::dirty, fmt::format("migration {} ({}) is recorded as dirty (failed part-way); nothing "
+                                              "was stamped", a.version, a.description));
+        e.hint(fmt::format("settle it first with `strata repair`, or stamp with --purge to drop its row"));
+        throw e;
+      }
+      if ((known && want.count(a.version) == 0) || (options.purge && (!known || !a.success))) {
+        r.removed.push_back(a.version);
+      }
+    }
+    for (Version v : want) {
+      const bool redo = std::find(r.removed.begin(), r.removed.end(), v) != r.removed.end();
+      if (have.count(v) == 0 || redo) r.added.push_back(v);
+    }
+    return r;
+  };
+  if (options.dry_run) {
+    History history(connection_, options_.history);
+    return compute(history.exists() ? read_history(history) : std::vector<AppliedMigration>{});
+  }
+  MigrationLock lock(connection_, options_.history, options_.lock);
+  History history(connection_, options_.history);
+  history.ensure();
+  Transaction tx(connection_);
+  StampResult r = compute(read_history(history));
+  for (Version v : r.removed) history.remove(v);
+  for (Version v : r.added) {
+    const Migration& m = *source_.find(v);
+    history.record(m, 0, true, prepare(m).floor);
+  }
+  tx.commit();
+  return r;
+}
+
 void Migrator::repair_forget(Version version) {
   MigrationLock lock(connection_, options_.history, options_.lock);
   History history(connection_, options_.history);
-  for (const auto& a : history.read()) {
+  for (const auto& a : read_history(history)) {
     if (a.version != version) continue;
     if (a.success) {
       throw Error(ErrorKind::usage, fmt::format("migration {} is applied, not dirty: nothing to repair "
@@ -674,7 +802,7 @@ void Migrator::repair_forget(Version version) {
 void Migrator::repair_mark_applied(Version version) {
   MigrationLock lock(connection_, options_.history, options_.lock);
   History history(connection_, options_.history);
-  for (const auto& a : history.read()) {
+  for (const auto& a : read_history(history)) {
     if (a.version != version) continue;
     if (a.success) throw Error(ErrorKind::usage, fmt::format("migration {} is already applied", version));
     history.finish(version, a.execution_time_us);

@@ -62,56 +62,59 @@ std::vector<MigrationStatus> compare(const MigrationSet& source,
   return out;
 }
 
-std::vector<const Migration*> plan_up(const MigrationSet& source,
-                                      const std::vector<AppliedMigration>& history,
-                                      std::optional<Version> target) {
+namespace {
+
+std::vector<const Migration*> plan(const MigrationSet& source, const std::vector<AppliedMigration>& history,
+                                   const std::vector<Version>* targets) {
   std::unordered_set<Version> applied;
   applied.reserve(history.size());
   for (const auto& h : history) applied.insert(h.version);
 
-  const auto& all = source.all();
-  if (target && source.find(*target) == nullptr) {
-    throw Error(ErrorKind::usage, "target version " + std::to_string(*target) +
-                                      " is not in the migration source");
-  }
-
-  // The nodes to consider: everything, or the target and its ancestors.
+  // The nodes to consider: everything, or the targets and their ancestors.
   std::unordered_set<Version> wanted;
-  if (target) {
-    std::vector<Version> stack{*target};
+  if (targets != nullptr) {
+    for (Version t : *targets) {
+      if (source.find(t) == nullptr) {
+        throw Error(ErrorKind::usage, "target version " + std::to_string(t) + " is not in the migration source");
+      }
+    }
+    std::vector<Version> stack(targets->begin(), targets->end());
     while (!stack.empty()) {
       Version v = stack.back();
       stack.pop_back();
       if (!wanted.insert(v).second) continue;
       const Migration* m = source.find(v);
       if (m == nullptr) continue;  // reported below
-      for (Version p : m->parents) stack.push_back(p);
+      stack.insert(stack.end(), m->parents.begin(), m->parents.end());
+      stack.insert(stack.end(), m->depends_on.begin(), m->depends_on.end());
     }
   }
-  auto in_scope = [&](Version v) { return !target || wanted.count(v) != 0; };
+  auto in_scope = [&](Version v) { return targets == nullptr || wanted.count(v) != 0; };
 
-  // Kahn's algorithm over pending nodes; applied parents count as satisfied.
-  // The ready queue is a min-heap on version, so a linear chain comes out in
-  // version order and parallel branches interleave by version.
+  // Kahn's algorithm over pending nodes; applied prerequisites count as
+  // satisfied. The ready queue is a min-heap on version, so a linear chain
+  // comes out in version order and parallel branches interleave by version.
   std::unordered_map<Version, int> waiting;
   std::unordered_map<Version, std::vector<const Migration*>> children;
   std::priority_queue<std::pair<Version, const Migration*>,
                       std::vector<std::pair<Version, const Migration*>>, std::greater<>>
       ready;
   std::size_t pending = 0;
-  for (const auto& m : all) {
+  for (const auto& m : source.all()) {
     if (applied.count(m.version) != 0 || !in_scope(m.version)) continue;
     ++pending;
     int unmet = 0;
-    for (Version p : m.parents) {
-      if (source.find(p) == nullptr && applied.count(p) == 0) {
-        throw Error(ErrorKind::source, "migration " + std::to_string(m.version) +
-                                           " names parent " + std::to_string(p) +
-                                           ", which the source does not have");
-      }
-      if (applied.count(p) == 0) {
-        ++unmet;
-        children[p].push_back(&m);
+    for (const auto* list : {&m.parents, &m.depends_on}) {
+      for (Version p : *list) {
+        if (source.find(p) == nullptr && applied.count(p) == 0) {
+          throw Error(ErrorKind::source, "migration " + std::to_string(m.version) + " names " +
+                                             (list == &m.parents ? "parent " : "dependency ") + std::to_string(p) +
+                                             ", which the source does not have");
+        }
+        if (applied.count(p) == 0) {
+          ++unmet;
+          children[p].push_back(&m);
+        }
       }
     }
     waiting[m.version] = unmet;
@@ -134,6 +137,55 @@ std::vector<const Migration*> plan_up(const MigrationSet& source,
     throw Error(ErrorKind::source, "the migration graph has a cycle among pending migrations");
   }
   return order;
+}
+
+}  // namespace
+
+std::vector<const Migration*> plan_up(const MigrationSet& source, const std::vector<AppliedMigration>& history,
+                                      const std::vector<Version>& targets) {
+  return plan(source, history, &targets);
+}
+
+std::vector<const Migration*> plan_up(const MigrationSet& source, const std::vector<AppliedMigration>& history,
+                                      std::optional<Version> target) {
+  if (!target) return plan(source, history, nullptr);
+  const std::vector<Version> targets{*target};
+  return plan(source, history, &targets);
+}
+
+std::vector<Version> revert_order(const MigrationSet& source, const std::vector<AppliedMigration>& history) {
+  std::unordered_set<Version> applied;
+  for (const auto& h : history) applied.insert(h.version);
+  // needed_by[p]: applied migrations needing p, still to revert first.
+  std::unordered_map<Version, int> needed_by;
+  for (Version v : applied) {
+    const Migration* m = source.find(v);
+    if (m == nullptr) continue;
+    for (const auto* list : {&m->parents, &m->depends_on}) {
+      for (Version p : *list) {
+        if (applied.count(p) != 0) ++needed_by[p];
+      }
+    }
+  }
+  std::priority_queue<Version> ready;  // max-heap: newest first
+  for (Version v : applied) {
+    if (needed_by[v] == 0) ready.push(v);
+  }
+  std::vector<Version> order;
+  order.reserve(applied.size());
+  while (!ready.empty()) {
+    const Version v = ready.top();
+    ready.pop();
+    order.push_back(v);
+    const Migration* m = source.find(v);
+    if (m == nullptr) continue;
+    for (const auto* list : {&m->parents, &m->depends_on}) {
+      for (Version p : *list) {
+        if (applied.count(p) != 0 && --needed_by[p] == 0) ready.push(p);
+      }
+    }
+  }
+  return order;  // a cycle (refused when loading) would leave nodes out
 }
 
 }  // namespace strata

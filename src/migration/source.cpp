@@ -1,5 +1,7 @@
 #include "strata/source.hpp"
 
+#include <fmt/format.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,6 +24,8 @@
 #include <thread>
 
 #include "strata/error.hpp"
+#include "strata/graph.hpp"
+#include "strata/sql/splitter.hpp"
 #include "util/utf8.hpp"
 
 namespace strata {
@@ -131,7 +136,7 @@ std::string display_path(const std::string& prefix, const std::string& file) { r
 // files chosen for `engine` are read, through `read_file` (nullopt = cannot
 // be read), so an unreadable file of the other engine is no error.
 MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std::vector<std::string> problems,
-                        Engine engine,
+                        Engine engine, const SourceOptions& options,
                         const std::function<std::optional<std::string>(const std::string&)>& read_file,
                         bool read_down = true) {
   std::map<Version, VersionSlot> slots;
@@ -261,12 +266,62 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
     problems.insert(problems.end(), loaded[i].problems.begin(), loaded[i].problems.end());
     if (!loaded[i].ok) continue;
     Migration& m = planned[i].m;
-    if (has_previous) m.parents.push_back(previous);
+    // Its place in the graph, from the directives that open the file.
+    std::vector<sql::Diagnostic> diagnostics;
+    const sql::Directives d = sql::read_header_directives(m.sql, &diagnostics);
+    for (const auto& diagnostic : diagnostics) {
+      if (diagnostic.severity == sql::Diagnostic::Severity::error) {
+        problems.push_back(fmt::format("{}:{}:{}: {}", m.path, diagnostic.line, diagnostic.column, diagnostic.message));
+      }
+    }
+    if (d.parents) {
+      m.parents.assign(d.parents->begin(), d.parents->end());
+    } else if (options.explicit_graph) {
+      problems.push_back(m.path + ": names no parents, and graph = \"explicit\" wants every file to (add "
+                                  "-- strata: parents V, or -- strata: parents base for a root)");
+    } else if (has_previous) {
+      m.parents.push_back(previous);
+    }
+    m.depends_on.assign(d.depends_on.begin(), d.depends_on.end());
+    m.branch = d.branch;
+    m.alembic_revision = d.alembic_revision;
     previous = m.version;
     has_previous = true;
     migrations.push_back(std::move(m));
   }
+  // Every prerequisite named must exist, and the graph must have no cycle.
+  {
+    std::set<Version> known;
+    for (const auto& m : migrations) known.insert(m.version);
+    for (const auto& m : migrations) {
+      for (const auto* list : {&m.parents, &m.depends_on}) {
+        for (Version p : *list) {
+          if (known.count(p) == 0) {
+            problems.push_back(fmt::format("{}: names {} {}, which the source does not have", m.path,
+                                           list == &m.parents ? "parent" : "dependency", p));
+          } else if (p == m.version) {
+            problems.push_back(fmt::format("{}: names itself as a {}", m.path,
+                                           list == &m.parents ? "parent" : "dependency"));
+          }
+        }
+      }
+    }
+  }
 
+  // Edges to older versions cannot close a cycle: only a file naming a newer
+  // prerequisite needs the (copying) check.
+  const bool forward_edge = std::any_of(migrations.begin(), migrations.end(), [](const Migration& m) {
+    return std::any_of(m.parents.begin(), m.parents.end(), [&](Version p) { return p > m.version; }) ||
+           std::any_of(m.depends_on.begin(), m.depends_on.end(), [&](Version p) { return p > m.version; });
+  });
+  if (problems.empty() && forward_edge) {
+    MigrationSet check(migrations);
+    try {
+      RevisionGraph(check).topological();
+    } catch (const Error& e) {
+      problems.push_back(e.what());
+    }
+  }
   if (problems.empty() && migrations.empty()) {
     problems.push_back("no migration files for " + std::string(to_string(engine)) +
                        " (expected names like 0001_create_users.sql)");
@@ -318,7 +373,7 @@ std::optional<std::string> read_whole_file(int dir_fd, const std::string& name) 
 
 }  // namespace
 
-MigrationSet load_directory(const fs::path& dir, Engine engine) {
+MigrationSet load_directory(const fs::path& dir, Engine engine, const SourceOptions& options) {
   std::error_code ec;
   auto status = fs::status(dir, ec);
   if (ec || !fs::exists(status)) {
@@ -400,7 +455,7 @@ MigrationSet load_directory(const fs::path& dir, Engine engine) {
     files.push_back(std::move(file));
   }
   return load_files(
-      dir, std::move(files), std::move(problems), engine,
+      dir, std::move(files), std::move(problems), engine, options,
       [&](const std::string& file) { return read_whole_file(dir_fd.get(), file); }, /*read_down=*/false);
 }
 
@@ -415,14 +470,14 @@ std::string down_sql(const Migration& m) {
   return *text;
 }
 
-MigrationSet load_embedded(const EmbeddedMigrations& embedded, Engine engine) {
+MigrationSet load_embedded(const EmbeddedMigrations& embedded, Engine engine, const SourceOptions& options) {
   std::vector<std::string> files;
   std::map<std::string, std::string_view, std::less<>> contents;
   for (const auto& f : embedded.files) {
     files.emplace_back(f.name);
     contents.emplace(std::string(f.name), f.contents);
   }
-  return load_files(fs::path(std::string(embedded.directory)), std::move(files), {}, engine,
+  return load_files(fs::path(std::string(embedded.directory)), std::move(files), {}, engine, options,
                     [&](const std::string& file) -> std::optional<std::string> {
                       return std::string(contents.at(file));
                     });

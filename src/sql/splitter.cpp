@@ -135,6 +135,12 @@ class Reader {
     }
     return v;
   }
+  // A run of characters other than blanks and ',' (may be empty).
+  std::string_view token() {
+    const std::size_t from = i_;
+    while (i_ < s_.size() && !is_space_or_tab(s_[i_]) && s_[i_] != ',') ++i_;
+    return s_.substr(from, i_ - from);
+  }
   std::string_view rest() const { return s_.substr(i_); }
   std::size_t pos() const { return i_; }
   void reset(std::size_t pos) { i_ = pos; }
@@ -510,7 +516,7 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
     r.skip_blanks();
     if (r.at_end()) {
       diag->add(Severity::error, offset,
-                "empty directive '-- strata:' (known: no-transaction, foreign-keys off, breaking, compatible-with N, lint-ignore RULE reason)");
+                "empty directive '-- strata:' (known: no-transaction, foreign-keys off, breaking, compatible-with N, lint-ignore RULE reason, parents V..., depends-on V..., branch NAME, alembic-revision REV)");
       return;
     }
     const std::string shown = "'-- strata: " + std::string(r.rest()) + "'";
@@ -541,6 +547,52 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
       // Read by strata lint (strata/lint.hpp), which finds it in the text
       // before or inside each statement; nothing for the migrator.
       return;
+    } else if (const bool parents = r.eat_phrase("parents"); parents || r.eat_phrase("depends-on")) {
+      // Versions separated by blanks or commas; "parents base" for a root.
+      std::vector<long long> versions;
+      bool root = false;
+      while (!r.at_end()) {
+        if (r.eat(',')) continue;
+        if (parents && versions.empty() && !root && r.eat_phrase("base")) {
+          root = true;
+          continue;
+        }
+        if (!r.eat('v')) r.eat('V');
+        const auto n = r.number();
+        if (!n || root) {
+          diag->add(Severity::error, offset,
+                    "directive " + shown + (parents ? " needs version numbers, or base for a root: '-- strata: parents V1 V2'"
+                                                    : " needs version numbers: '-- strata: depends-on V1 V2'"));
+          return;
+        }
+        versions.push_back(*n);
+      }
+      if (versions.empty() && !root) {
+        diag->add(Severity::error, offset,
+                  "directive " + shown + (parents ? " needs version numbers, or base for a root" : " needs version numbers"));
+        return;
+      }
+      if (parents) {
+        if (d->parents) {
+          diag->add(Severity::error, offset, "directive " + shown + " repeats an earlier '-- strata: parents'");
+          return;
+        }
+        d->parents = std::move(versions);
+      } else {
+        d->depends_on.insert(d->depends_on.end(), versions.begin(), versions.end());
+      }
+      return;
+    } else if (const bool branch = r.eat_phrase("branch"); branch || r.eat_phrase("alembic-revision")) {
+      r.skip_blanks();
+      const std::string value(r.token());
+      if (value.empty() || !r.at_end()) {
+        diag->add(Severity::error, offset,
+                  "directive " + shown + (branch ? " needs one name: '-- strata: branch NAME'"
+                                                 : " needs one revision: '-- strata: alembic-revision REV'"));
+        return;
+      }
+      (branch ? d->branch : d->alembic_revision) = value;
+      return;
     } else if (r.eat_phrase("compatible-with")) {
       r.skip_blanks();
       if (!r.eat('v')) r.eat('V');
@@ -561,7 +613,7 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
     }
     diag->add(Severity::error, offset,
               "unknown directive " + shown +
-                  " (known: no-transaction, foreign-keys off, breaking, compatible-with N, lint-ignore RULE reason)");
+                  " (known: no-transaction, foreign-keys off, breaking, compatible-with N, lint-ignore RULE reason, parents V..., depends-on V..., branch NAME, alembic-revision REV)");
     return;
   }
   r.reset(start);
@@ -684,6 +736,26 @@ Script parse_script(std::string_view input, Engine dialect) {
                      return a.line != b.line ? a.line < b.line : a.column < b.column;
                    });
   return script;
+}
+
+Directives read_header_directives(std::string_view input, std::vector<Diagnostic>* diagnostics) {
+  Directives d;
+  const std::string_view text = input.substr(0, kBom.size()) == kBom ? input.substr(kBom.size()) : input;
+  LineIndex index(text);
+  Emitter diag{diagnostics, &index};
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = line_end(text, at);
+    std::size_t p = at;
+    while (p < end && (is_space_or_tab(text[p]) || text[p] == '\r')) ++p;
+    if (p + 1 < end && text[p] == '-' && text[p + 1] == '-') {
+      read_directive(text.substr(p + 2, end - p - 2), p, at == 0, true, &d, &diag);
+    } else if (p != end) {
+      break;  // the first statement (or a block comment): the header is over
+    }
+    at = end < text.size() ? end + 1 : end;
+  }
+  return d;
 }
 
 std::string render(const Diagnostic& d, std::string_view file, std::string_view text) {

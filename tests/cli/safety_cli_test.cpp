@@ -239,25 +239,27 @@ TEST_P(SafetyCli, DirtyDatabaseRefusesUpUntilRepaired) {
   EXPECT_EQ(run({"up"}).code, 0);
 }
 
-TEST_P(SafetyCli, DownTargetZeroAndMissingDownFile) {
+TEST_P(SafetyCli, DownTargetBaseAndMissingDownFile) {
   add("0001_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
   add("0001_a.down.sql", "DROP TABLE a;\n");
   add("0002_b.up.sql", "CREATE TABLE b (id INTEGER);\n");
   add("0002_b.down.sql", "DROP TABLE b;\n");
   ASSERT_EQ(run({"up"}).code, 0);
-  RunResult r = run({"down", "--target", "0"});
+  // Version 0 is an ordinary version, not "everything": base is.
+  expect_failure({"down", "--target", "0"}, 2, "use the target base");
+  RunResult r = run({"down", "--target", "base"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("Reverted 2 migrations"), std::string::npos) << r.out;
   ASSERT_EQ(run({"up"}).code, 0);
   fs::remove(migrations() / "0002_b.down.sql");
   fs::rename(migrations() / "0002_b.up.sql", migrations() / "0002_b.sql");
-  expect_failure({"down", "--target", "0"}, 2, "0002_b.sql has no down migration");
+  expect_failure({"down", "--target", "base"}, 2, "0002_b.sql has no down migration");
 }
 
 TEST_P(SafetyCli, InvalidTargets) {
   base();
   expect_failure({"up", "--target", "99"}, 2, "target version 99");
-  expect_failure({"up", "--target", "abc"}, 2, "--target");
+  expect_failure({"up", "--target", "abc"}, 2, "unknown target 'abc'");
   expect_failure({"down", "--target", "77"}, 2, "target version 77");
 }
 

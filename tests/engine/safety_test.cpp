@@ -140,7 +140,7 @@ TEST_P(SafetyTest, DownStepsAndTargetZero) {
   EXPECT_FALSE(table_exists(*c, "c"));
   EXPECT_EQ(recorded(*c), (std::vector<Version>{1, 2}));
   DownOptions all;
-  all.target = 0;
+  all.base = true;
   EXPECT_EQ(Migrator(*c, set).down(all).reverted.size(), 2u);
   EXPECT_FALSE(table_exists(*c, "a"));
   EXPECT_TRUE(recorded(*c).empty());
@@ -157,7 +157,7 @@ TEST_P(SafetyTest, DownRefusesBeforeTouchingAnythingWhenADownFileIsMissing) {
   auto set = load();
   Migrator(*c, set).up();
   DownOptions all;
-  all.target = 0;
+  all.base = true;
   Error e = error_from([&] { Migrator(*c, set).down(all); });
   EXPECT_EQ(e.kind(), ErrorKind::usage);
   EXPECT_NE(std::string(e.what()).find("0002_b.sql"), std::string::npos) << e.what();

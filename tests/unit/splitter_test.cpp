@@ -440,3 +440,35 @@ TEST(Splitter, DISABLED_Throughput) {
 }
 
 }  // namespace
+
+TEST(SplitterGraphDirectives, ParentsDependsOnBranchAndAlembicRevision) {
+  using strata::sql::read_header_directives;
+  std::vector<strata::sql::Diagnostic> diags;
+  auto d = read_header_directives(
+      "\xEF\xBB\xBF-- strata: parents 3, v4\n\n-- strata: depends-on 2\n-- strata: branch feature-x\n"
+      "-- strata: alembic-revision ae1027a6acf\nCREATE TABLE t (id INT);\n-- strata: parents 9\n",
+      &diags);
+  EXPECT_TRUE(diags.empty());
+  ASSERT_TRUE(d.parents);
+  EXPECT_EQ(*d.parents, (std::vector<long long>{3, 4}));
+  EXPECT_EQ(d.depends_on, (std::vector<long long>{2}));
+  EXPECT_EQ(d.branch, "feature-x");
+  EXPECT_EQ(d.alembic_revision, "ae1027a6acf");
+
+  d = read_header_directives("-- strata: parents base\nSELECT 1;\n", &diags);
+  ASSERT_TRUE(d.parents);
+  EXPECT_TRUE(d.parents->empty());
+
+  // The same directives through the full splitter; malformed ones are errors.
+  auto script = strata::sql::parse_script("-- strata: parents\n-- strata: branch\nSELECT 1;\n", strata::Engine::sqlite);
+  ASSERT_EQ(script.diagnostics.size(), 2u);
+  EXPECT_EQ(script.diagnostics[0].line, 1);
+  EXPECT_NE(script.diagnostics[0].message.find("needs version numbers"), std::string::npos);
+  EXPECT_NE(script.diagnostics[1].message.find("needs one name"), std::string::npos);
+  diags.clear();
+  read_header_directives("-- strata: parents 1\n-- strata: parents 2\n-- strata: parents base 3\n", &diags);
+  ASSERT_EQ(diags.size(), 2u);
+  EXPECT_EQ(diags[0].line, 2);
+  EXPECT_NE(diags[0].message.find("repeats"), std::string::npos);
+  EXPECT_EQ(diags[1].line, 3);
+}

@@ -3,6 +3,8 @@
 
 #include "common.hpp"
 #include "strata/error.hpp"
+#include "strata/graph.hpp"
+#include "strata/history.hpp"
 
 namespace strata::cli {
 namespace {
@@ -10,7 +12,7 @@ namespace {
 struct DownCommand {
   CommonOptions common;
   int steps = 1;
-  std::optional<Version> target;
+  std::string target;
 };
 
 void run_down(DownCommand& cmd) {
@@ -20,7 +22,20 @@ void run_down(DownCommand& cmd) {
   Migrator migrator(*connection, source, migrator_options(cmd.common));
   DownOptions options;
   options.steps = cmd.steps;
-  options.target = cmd.target;
+  if (!cmd.target.empty()) {
+    const RevisionGraph graph(source);
+    History history(*connection, migrator_options(cmd.common).history);
+    const std::vector<AppliedMigration> applied = history.exists() ? history.read() : std::vector<AppliedMigration>{};
+    const ResolvedTarget t = resolve_target(graph, cmd.target, &applied);
+    if (t.relative) {
+      if (*t.relative >= 0) throw Error(ErrorKind::usage, "down takes -N (revert N); to go forward, use `strata up`");
+      options.steps = -*t.relative;
+    } else if (t.base) {
+      options.base = true;
+    } else {
+      options.targets = t.versions;
+    }
+  }
   if (!cmd.common.json) {
     options.on_reverted = [](const AppliedStep& s) {
       fmt::print("Reverted {} {} ({})\n", s.version, s.description, human_duration(s.duration));
@@ -50,14 +65,19 @@ void setup_down(CLI::App& app) {
   auto* steps = sub->add_option("-n,--steps", cmd->steps, "How many of the newest migrations to revert")
                     ->capture_default_str()
                     ->check(CLI::NonNegativeNumber);
-  sub->add_option("--target", cmd->target, "Revert every migration above this version (0 = all)")->excludes(steps);
+  sub->add_option("--target", cmd->target,
+                  "Revert every applied migration this target does not need: base (everything), a version or "
+                  "unique prefix, head(s), LABEL@head, current, or -N (the last N)")
+      ->excludes(steps);
   sub->footer(
       "Before reverting anything, strata checks that every migration in range has a down file;\n"
       "each revert and the removal of its history row commit together.\n\n"
       "Examples:\n"
       "  strata down -d sqlite:app.db              # revert the newest migration\n"
       "  strata down -d sqlite:app.db --steps 3\n"
-      "  strata down -d sqlite:app.db --target 0   # revert everything");
+      "  strata down -d sqlite:app.db --target base   # revert everything\n"
+      "  strata down -d sqlite:app.db --target -2     # the last two\n\n"
+      "Version 0 is an ordinary version: --target 0 keeps it (and reverts what follows it).");
   sub->callback([cmd] { run_down(*cmd); });
 }
 

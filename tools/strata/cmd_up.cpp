@@ -6,15 +6,17 @@
 
 #include "common.hpp"
 #include "strata/error.hpp"
+#include "strata/graph.hpp"
 
 namespace strata::cli {
 namespace {
 
 struct UpCommand {
   CommonOptions common;
-  std::optional<Version> target;
+  std::string target;
   bool dry_run = false;
   bool sql = false;
+  std::string sql_range;  // up --sql A:B
 };
 
 // Previews must not create anything: a SQLite file that does not exist yet
@@ -27,11 +29,42 @@ std::unique_ptr<Connection> open_for_preview(const CommonOptions& options) {
   return connect(url);
 }
 
-// The options `up`, `up --dry-run` and `up --sql` share.
-UpOptions up_options(const UpCommand& cmd) {
+// The options `up`, `up --dry-run` and `up --sql` share: --target and
+// --sql A:B resolved against the source's graph. nullopt: nothing to do
+// (a target of base or current).
+std::optional<UpOptions> up_options(const UpCommand& cmd, const MigrationSet& source) {
   UpOptions options;
-  options.target = cmd.target;
   options.group = cmd.common.group;
+  const RevisionGraph graph(source);
+  if (!cmd.sql_range.empty()) {
+    const auto colon = cmd.sql_range.find(':');
+    const std::string from = colon == std::string::npos ? "" : cmd.sql_range.substr(0, colon);
+    const std::string to = colon == std::string::npos ? cmd.sql_range : cmd.sql_range.substr(colon + 1);
+    if (!cmd.target.empty()) throw Error(ErrorKind::usage, "give the range to --sql (A:B) or --target, not both");
+    if (colon != std::string::npos) {
+      const ResolvedTarget a = resolve_target(graph, from.empty() ? "base" : from);
+      if (a.relative) throw Error(ErrorKind::usage, "--sql A:B takes versions, head(s) or base, not " + from);
+      options.assume_applied = a.versions;
+    }
+    const ResolvedTarget b = resolve_target(graph, to.empty() ? "heads" : to);
+    if (b.relative) throw Error(ErrorKind::usage, "--sql A:B takes versions, head(s) or base, not " + to);
+    if (b.base) return std::nullopt;
+    options.targets = b.versions;
+    return options;
+  }
+  if (cmd.target.empty()) return options;
+  if (cmd.target == "current") return std::nullopt;
+  const ResolvedTarget t = resolve_target(graph, cmd.target);
+  if (t.base) return std::nullopt;
+  if (t.relative) {
+    if (*t.relative <= 0) {
+      throw Error(ErrorKind::usage, "up takes +N (apply N more); to go back, use `strata down --target " +
+                                        cmd.target + "`");
+    }
+    options.limit = *t.relative;
+    return options;
+  }
+  options.targets = t.versions;
   return options;
 }
 
@@ -39,9 +72,10 @@ void run_preview(const UpCommand& cmd) {
   auto connection = open_for_preview(cmd.common);
   MigrationSet source = load_source(cmd.common, connection->engine());
   Migrator migrator(*connection, source, migrator_options(cmd.common));
-  UpOptions options = up_options(cmd);
+  const std::optional<UpOptions> resolved = up_options(cmd, source);
+  UpOptions options = resolved.value_or(UpOptions{});
   if (cmd.sql) {
-    std::string script = migrator.script(options);
+    std::string script = resolved ? migrator.script(options) : std::string();
     if (cmd.common.json) {
       print_json({{"database", database_url(cmd.common).redacted()}, {"sql", script}});
     } else {
@@ -50,7 +84,7 @@ void run_preview(const UpCommand& cmd) {
     }
     return;
   }
-  auto plan = migrator.plan(options);
+  auto plan = resolved ? migrator.plan(options) : std::vector<const Migration*>{};
   if (cmd.common.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto* m : plan) {
@@ -69,6 +103,7 @@ void run_preview(const UpCommand& cmd) {
 
 void run_up(UpCommand& cmd) {
   apply_config(cmd.common);
+  cmd.sql = cmd.common.app != nullptr && cmd.common.app->count("--sql") > 0;
   if (cmd.common.synapse) {
     if (cmd.common.group) {
       throw Error(ErrorKind::usage, "--group (or group = true) does not apply to a Synapse layout, which runs a "
@@ -81,7 +116,9 @@ void run_up(UpCommand& cmd) {
   MigrationSet source = load_source(cmd.common, connection->engine());
   Migrator migrator(*connection, source, migrator_options(cmd.common));
 
-  UpOptions options = up_options(cmd);
+  const std::optional<UpOptions> resolved = up_options(cmd, source);
+  UpOptions options = resolved.value_or(UpOptions{});
+  if (!resolved) options.targets = {};  // base / current: apply nothing
   options.before_apply = [&](const std::vector<const Migration*>& plan) {
     std::set<Version> applied;
     for (const Migration& m : source.all()) applied.insert(m.version);
@@ -94,7 +131,7 @@ void run_up(UpCommand& cmd) {
       std::fflush(stdout);
     };
   }
-  UpResult result = migrator.up(options);
+  UpResult result = resolved ? migrator.up(options) : UpResult{};
 
   if (cmd.common.json) {
     nlohmann::json applied = nlohmann::json::array();
@@ -129,11 +166,15 @@ void setup_up(CLI::App& app) {
                   "when one is at error severity, before anything is applied) or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"error", "warn", "off"}));
-  sub->add_option("--target", cmd->target, "Apply only up to this version (inclusive)");
+  sub->add_option("--target", cmd->target,
+                  "Apply only up to this target (inclusive): a version or unique prefix, head, heads (every "
+                  "branch), LABEL@head, +N (the next N), base");
   auto* dry = sub->add_flag("--dry-run", cmd->dry_run, "List what would be applied; change nothing");
-  sub->add_flag("--sql", cmd->sql,
-                "Print the complete script that would run (statements, history bookkeeping, transaction "
-                "boundaries); change nothing")
+  sub->add_option("--sql", cmd->sql_range,
+                  "Print the complete script that would run (statements, history bookkeeping, transaction "
+                  "boundaries); change nothing. With A:B, the offline script from A (as if applied) to B, "
+                  "whatever the database holds")
+      ->expected(0, 1)
       ->excludes(dry);
   sub->add_flag("--group", cmd->common.group,
                 "Apply all pending migrations in one transaction: all or nothing (a no-transaction "
@@ -159,6 +200,8 @@ void setup_up(CLI::App& app) {
       "  strata up -d sqlite:app.db --target 20250410120000\n"
       "  strata up -d sqlite:app.db --dry-run\n"
       "  strata up -d postgresql://app@localhost/app --sql > upgrade.sql\n"
+      "  strata up -d postgresql://app@localhost/app --sql 0003:head   # offline, from 0003 to the head\n"
+      "  strata up -d sqlite:app.db --target heads   # every branch, unmerged\n"
       "  strata up -d postgresql://app@localhost/app --lock-mode poll --lock-timeout 300");
   sub->callback([cmd] { run_up(*cmd); });
 }

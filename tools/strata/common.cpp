@@ -75,6 +75,11 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
   app.add_option("--history-table", options.history_table, "Name of the history table")->capture_default_str();
   app.add_option("--history-schema", options.history_schema, "PostgreSQL schema of the history table")
       ->capture_default_str();
+  app.add_option("--history-format", options.history_format,
+                 "Layout of the history table: strata, or sqlx (sqlx's _sqlx_migrations, read and written as "
+                 "sqlx does; the table defaults to _sqlx_migrations)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"strata", "sqlx"}));
   add_json_option(app, options);
 }
 
@@ -253,6 +258,7 @@ void apply_config_table(CommonOptions& o, const toml::table& root) {
     if (auto v = (*m)[key].value<std::string>(); v && !given(o, option)) target = *v;
   };
   text("source", "--source", o.source);
+  if ((*m)["history_table"]) o.history_table_named = true;
   text("history_table", "--history-table", o.history_table);
   text("history_schema", "--history-schema", o.history_schema);
   text("background_table", "--bg-table", o.background_table);
@@ -260,6 +266,17 @@ void apply_config_table(CommonOptions& o, const toml::table& root) {
   text("lock_mode", "--lock-mode", o.lock_mode);
   if (auto v = (*m)["lock_timeout"].value<double>(); v && !given(o, "--lock-timeout")) o.lock_timeout_s = *v;
   if (auto v = (*m)["group"].value<bool>(); v && !given(o, "--group")) o.group = *v;
+  text("graph", "--graph", o.graph);
+  text("history_format", "--history-format", o.history_format);
+  if (o.history_format != "strata" && o.history_format != "sqlx") {
+    throw Error(ErrorKind::config, o.config + ": migrations.history_format must be \"strata\" or \"sqlx\", not \"" +
+                                       o.history_format + "\"");
+  }
+  if (o.graph != "implicit" && o.graph != "explicit") {
+    throw Error(ErrorKind::config, o.config + ": migrations.graph must be \"implicit\" (a file without "
+                                              "-- strata: parents follows the previous version) or \"explicit\" "
+                                              "(every file names its parents), not \"" + o.graph + "\"");
+  }
   text("lint", "--lint", o.lint);
   if (o.lint != "error" && o.lint != "warn" && o.lint != "off") {
     throw Error(ErrorKind::config, o.config + ": migrations.lint must be \"error\", \"warn\" or \"off\", not \"" +
@@ -311,7 +328,13 @@ std::unique_ptr<Connection> open_database(const CommonOptions& options) {
 }
 
 MigrationSet load_source(const CommonOptions& options, Engine engine) {
-  return load_directory(options.source, engine);
+  SourceOptions source;
+  source.explicit_graph = options.graph == "explicit";
+  return load_directory(options.source, engine, source);
+}
+
+Engine source_engine(const CommonOptions& options) {
+  return options.database_url.empty() ? Engine::sqlite : database_url(options).engine;
 }
 
 MigratorOptions migrator_options(const CommonOptions& options) {
@@ -320,6 +343,11 @@ MigratorOptions migrator_options(const CommonOptions& options) {
   m.history.schema = options.history_schema;
   m.lock.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(options.lock_timeout_s * 1000)));
   m.lock.mode = options.lock_mode == "poll" ? LockOptions::Mode::poll : LockOptions::Mode::wait;
+  if (options.history_format == "sqlx") {
+    m.history.format = HistoryFormat::sqlx;
+    // sqlx's table unless one was named (on the command line or in strata.toml).
+    if (!options.history_table_named && !given(options, "--history-table")) m.history.table = "_sqlx_migrations";
+  }
   m.ignore_missing = options.ignore_missing;
   m.allow_unsupported = options.allow_unsupported;
   for (Version v : options.allow_missing) m.allowed_missing.insert(v);
@@ -333,10 +361,10 @@ MigratorOptions migrator_options(const CommonOptions& options) {
       ok = false;
     }
     std::string hex = ok ? entry.substr(colon + 1) : "";
-    ok = ok && hex.size() == 96 && hex.find_first_not_of("0123456789abcdef") == std::string::npos;
+    ok = ok && (hex.size() == 96 || hex.size() == 32) && hex.find_first_not_of("0123456789abcdef") == std::string::npos;
     if (!ok) {
       throw Error(ErrorKind::usage, "--allow-checksum takes VERSION:CHECKSUM with a 96-digit lowercase hex "
-                                    "SHA-384, not '" + entry + "'");
+                                    "SHA-384 (or its first 32 digits), not '" + entry + "'");
     }
     m.allowed_checksums[v].insert(hex);
   }

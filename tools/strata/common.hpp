@@ -51,6 +51,9 @@ struct CommonOptions {
   double ddl_lock_timeout_s = 0;  // --ddl-lock-timeout / ddl_lock_timeout: 0 = the DDL lock guard is off
   int ddl_retries = 3;            // --ddl-retries / ddl_retries
   std::optional<SynapseConfig> synapse;  // set by apply_config for [layout] kind = "synapse"
+  std::string history_format = "strata";  // --history-format / history_format: strata | sqlx
+  bool history_table_named = false;        // history_table came from strata.toml
+  std::string graph = "implicit";  // graph = "explicit" in [migrations]: every file names its parents
   bool json = false;
   CLI::App* app = nullptr;  // to tell which options were given on the command line
 };
@@ -89,6 +92,9 @@ void add_background_options(CLI::App& app, CommonOptions& options);
 void apply_config(CommonOptions& options);
 
 DatabaseUrl database_url(const CommonOptions& options);
+// The engine whose files a command that needs no connection reads: the
+// database URL's when one is given, else SQLite's.
+Engine source_engine(const CommonOptions& options);
 std::unique_ptr<Connection> open_database(const CommonOptions& options);
 MigrationSet load_source(const CommonOptions& options, Engine engine);
 // Warnings go to stderr (and never to stdout, which may hold JSON).
@@ -124,6 +130,15 @@ void setup_lint(CLI::App& app);  // cmd_lint.cpp
 void setup_diff(CLI::App& app);   // cmd_diff.cpp
 void setup_drift(CLI::App& app);  // cmd_drift.cpp
 void setup_database(CLI::App& app);  // cmd_database.cpp: database create|drop|wait
+// cmd_graph.cpp: heads, branches, current, history, stamp, merge.
+void setup_graph(CLI::App& app);
+// The version text of the next migration file in `dir`: timestamps if the
+// files there use them (or `timestamp`), else the next sequential number
+// with their zero-padding (`sequential` forces it). Implemented in cmd_new.cpp.
+std::string next_version_text(const std::string& dir, bool timestamp, bool sequential);
+// "-- strata: parents ..." for a new file whose parents are `parents`
+// (empty: a root, "parents base").
+std::string parents_directive(const std::vector<Version>& parents);
 void setup_completion(CLI::App& app);  // cmd_completion.cpp: register last (it reads the tree)
 
 }  // namespace strata::cli

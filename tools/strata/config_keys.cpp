@@ -28,6 +28,8 @@ const std::vector<std::string> kConfigKeys = {
     "migrations.lock_mode",
     "migrations.lock_timeout",
     "migrations.group",
+    "migrations.graph",
+    "migrations.history_format",
     "migrations.lint",
     "migrations.ddl_lock_timeout",
     "migrations.ddl_retries",

@@ -112,6 +112,17 @@ struct Directives {
   bool foreign_keys_off = false;
   bool breaking = false;
   std::optional<long long> compatible_with;
+  // The revision graph (strata/graph.hpp). "-- strata: parents V1 V2"
+  // (a merge; "parents base" for a root): set means the file names its
+  // parents instead of following the previous version.
+  std::optional<std::vector<long long>> parents;
+  // "-- strata: depends-on V ...": needed before this one, across branches.
+  std::vector<long long> depends_on;
+  // "-- strata: branch NAME": a label for this node and its branch.
+  std::string branch;
+  // "-- strata: alembic-revision REV": the Alembic revision this file
+  // replaces (strata adopt alembic).
+  std::string alembic_revision;
 };
 
 struct Script {
@@ -128,6 +139,12 @@ struct Script {
 //   SQLite:     INTEGER PRIMARY KEY AUTOINCREMENT
 //   PostgreSQL: BIGINT PRIMARY KEY GENERATED ALWAYS AS IDENTITY
 Script parse_script(std::string_view text, Engine dialect);
+
+// Only the directives, read from the "--" comment lines that open `text`
+// (blank lines between them allowed) without lexing the rest: what the
+// migration loader needs of every file (its place in the graph), cheaply.
+// Problems are appended to `diagnostics` as parse_script reports them.
+Directives read_header_directives(std::string_view text, std::vector<Diagnostic>* diagnostics);
 
 // Renders a diagnostic as "file:line:column: error: message" (or
 // "warning: "), then the offending source line (without its line break) and
