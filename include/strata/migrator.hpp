@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "strata/adopt.hpp"
 #include "strata/background.hpp"
 #include "strata/error.hpp"
 #include "strata/history.hpp"
@@ -232,6 +233,13 @@ class Migrator {
   // dirty row unless purge.
   StampResult stamp(const StampOptions& options);
 
+  // Records what another tool's table says is applied (strata/adopt.hpp),
+  // in one transaction under the migration lock; runs nothing. Error{usage}
+  // when strata's history already has rows, Error{validation} for a version
+  // the source lacks or a changed checksum, Error{dirty} for a failed row,
+  // Error{config} when the other table is missing or not as expected.
+  AdoptResult adopt(const AdoptOptions& options);
+
  private:
   void warn(std::string_view message) const;
   // The history's rows, checksums in strata's form (see HistoryFormat::sqlx).
@@ -245,6 +253,8 @@ class Migrator {
   // What running a migration takes, derived once (see migrator.cpp).
   struct Prepared;
   Prepared prepare(const Migration& m) const;
+  // The compatibility floor m sets (from its directives): prepare(m).floor.
+  std::optional<Version> compat_floor_of(const Migration& m) const;
   // Applies m in its own transaction, or outside one if it is a
   // no-transaction migration; with in_open_transaction, inside the caller's
   // (m must then be transactional).

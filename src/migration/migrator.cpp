@@ -351,6 +351,8 @@ Migrator::Prepared Migrator::prepare(const Migration& m) const {
   return p;
 }
 
+std::optional<Version> Migrator::compat_floor_of(const Migration& m) const { return prepare(m).floor; }
+
 std::string Migrator::script(const UpOptions& options) {
   History history(connection_, options_.history);
   const Engine engine = connection_.engine();

@@ -132,6 +132,8 @@ void setup_drift(CLI::App& app);  // cmd_drift.cpp
 void setup_database(CLI::App& app);  // cmd_database.cpp: database create|drop|wait
 // cmd_graph.cpp: heads, branches, current, history, stamp, merge.
 void setup_graph(CLI::App& app);
+// cmd_adopt.cpp: adopt alembic / mautrix / dbmate / golang-migrate / flyway.
+void setup_adopt(CLI::App& app);
 // The version text of the next migration file in `dir`: timestamps if the
 // files there use them (or `timestamp`), else the next sequential number
 // with their zero-padding (`sequential` forces it). Implemented in cmd_new.cpp.

@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   setup_lint(app);
   setup_database(app);
   setup_graph(app);
+  setup_adopt(app);
   setup_completion(app);  // last: it completes every command registered before it
 
   auto fail = [&](ExitCode code, const std::string& kind, const std::string& message,
