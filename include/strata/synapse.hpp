@@ -133,6 +133,9 @@ class SynapseMigrator {
   SynapseUpResult up(const std::function<void(const SynapseStep&)>& on_applied = {});
 
  private:
+  // Synapse's state tables: the tree's common/schema_version.sql when it
+  // has one, else strata's copy of it; and strata_schema_base.
+  void create_state_tables();
   struct Entry;
   struct State;
   State read_state();

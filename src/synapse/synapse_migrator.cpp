@@ -98,7 +98,8 @@ std::string read_text(const fs::path& path) {
   return text;
 }
 
-// Synapse's state tables, plus strata's record of the snapshot version.
+// Synapse's state tables as Synapse creates them (common/schema_version.sql),
+// for a tree without that file; plus strata's record of the snapshot version.
 constexpr const char* state_ddl[] = {
     "CREATE TABLE IF NOT EXISTS schema_version ("
     " lock CHAR(1) NOT NULL DEFAULT 'X' UNIQUE,"
@@ -113,8 +114,12 @@ constexpr const char* state_ddl[] = {
     " version INTEGER NOT NULL,"
     " file TEXT NOT NULL,"
     " UNIQUE (version, file))",
-    "CREATE TABLE IF NOT EXISTS strata_schema_base (version INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS applied_module_schemas ("
+    " module_name TEXT NOT NULL,"
+    " file TEXT NOT NULL,"
+    " UNIQUE (module_name, file))",
 };
+constexpr const char* strata_base_ddl = "CREATE TABLE IF NOT EXISTS strata_schema_base (version INTEGER NOT NULL)";
 
 bool table_exists(Connection& c, const char* table) {
   if (c.engine() == Engine::sqlite) {
@@ -364,9 +369,25 @@ void SynapseMigrator::run_file(const Entry& e, bool fresh) {
   run_statements(connection_, e.path.string(), parse_or_throw(e.path.string(), text, connection_.engine()));
 }
 
+void SynapseMigrator::create_state_tables() {
+  // The tree's own file, as Synapse runs it, so a database strata builds has
+  // exactly the tables Synapse reads at start-up (applied_module_schemas
+  // included); the built-in copy serves trees without it.
+  const fs::path file = layout_.root / "common" / "schema_version.sql";
+  std::error_code ec;
+  if (fs::is_regular_file(file, ec)) {
+    const std::string path = file.string();
+    const sql::Script script = parse_or_throw(path, read_text(file), connection_.engine());
+    run_statements(connection_, path, script);
+  } else {
+    for (const char* ddl : state_ddl) connection_.execute(ddl);
+  }
+  connection_.execute(strata_base_ddl);
+}
+
 SynapseUpResult SynapseMigrator::up(const std::function<void(const SynapseStep&)>& on_applied) {
   MigrationLock lock(connection_, HistoryOptions{"schema_version", "public"}, options_.lock);
-  for (const char* ddl : state_ddl) connection_.execute(ddl);
+  create_state_tables();
   State s = read_state();  // after the lock: another migrator may have finished
 
   if (s.compat && *s.compat > layout_.schema_version) {

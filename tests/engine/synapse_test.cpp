@@ -2,6 +2,8 @@
 // late deltas, duplicate names and code deltas.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "strata/error.hpp"
 #include "strata/schema/dump.hpp"
 #include "strata/synapse.hpp"
@@ -76,6 +78,28 @@ TEST_P(SynapseTest, FreshDatabaseFromSnapshotThenLaterDeltas) {
   // A second run changes nothing.
   EXPECT_TRUE(SynapseMigrator(*c, layout(), {"main", "state"}, options()).up().applied.empty());
   EXPECT_TRUE(SynapseMigrator(*c, layout(), {"main", "state"}, options()).validate().ok());
+}
+
+// The state tables come from the tree's own common/schema_version.sql (so a
+// database strata builds has applied_module_schemas, which Synapse reads at
+// start-up), and from strata's copy of it when a tree has none.
+TEST_P(SynapseTest, StateTablesComeFromTheTreesSchemaVersionFile) {
+  {
+    std::ofstream out(root_ / "common" / "schema_version.sql", std::ios::app);
+    out << "CREATE TABLE IF NOT EXISTS from_the_tree (x INTEGER);\n";
+  }
+  auto c = db().connect();
+  SynapseMigrator(*c, layout(), {"main", "state"}, options()).up();
+  EXPECT_TRUE(table_exists(*c, "from_the_tree"));
+  EXPECT_TRUE(table_exists(*c, "applied_module_schemas"));
+  c->execute("INSERT INTO applied_module_schemas (module_name, file) VALUES ('m', 'f.sql')");
+
+  fs::remove(root_ / "common" / "schema_version.sql");
+  test::TestDatabase other(engine());
+  auto o = other.connect();
+  SynapseMigrator(*o, layout(), {"main", "state"}, options()).up();
+  EXPECT_FALSE(table_exists(*o, "from_the_tree"));
+  EXPECT_TRUE(table_exists(*o, "applied_module_schemas"));
 }
 
 TEST_P(SynapseTest, ExistingDatabaseAppliesFromItsVersionAndRunsUpgradePhase) {
