@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,8 +82,21 @@ class MigrationSet {
   // The newest version, or 0 when empty.
   Version latest() const;
 
+  // Repeatable migrations (Flyway's R__ files: R_<name>.sql, or a file
+  // marked "-- strata: repeatable"), sorted by name (Migration::description;
+  // version 0). They run after the versioned ones whenever their checksum
+  // differs from the one recorded.
+  const std::vector<Migration>& repeatables() const noexcept { return repeatables_; }
+  void set_repeatables(std::vector<Migration> repeatables);
+  // Callback files by hook name (before_migrate, before_each, after_each,
+  // after_migrate), or null.
+  const Migration* callback(std::string_view hook) const;
+  void set_callbacks(std::map<std::string, Migration, std::less<>> callbacks);
+
  private:
   std::vector<Migration> migrations_;
+  std::vector<Migration> repeatables_;
+  std::map<std::string, Migration, std::less<>> callbacks_;
 };
 
 // Hex SHA-384 of `text` after normalisation: a leading UTF-8 BOM is removed and

@@ -52,8 +52,23 @@ struct LockOptions {
   std::chrono::milliseconds timeout{60000};
 };
 
+// Hooks around an up() run (Flyway's callbacks). A source's callback files
+// (before_migrate.sql, before_each.sql, after_each.sql, after_migrate.sql)
+// run first, then these. before_migrate and after_migrate run once per up()
+// that has work to do (never on a no-op), each in its own transaction;
+// before_each and after_each run around each migration's body, in its
+// transaction (outside one for a no-transaction migration). A failure fails
+// the run like a failing statement.
+struct Callbacks {
+  std::function<void(Connection&)> before_migrate;
+  std::function<void(Connection&, const Migration&)> before_each;
+  std::function<void(Connection&, const Migration&)> after_each;
+  std::function<void(Connection&)> after_migrate;
+};
+
 struct MigratorOptions {
   HistoryOptions history;
+  Callbacks callbacks;
   LockOptions lock;
   // Old checksums accepted for an applied migration that was edited on
   // purpose (MAS's allow-list): version -> hex SHA-384 values, whole or
@@ -93,8 +108,9 @@ struct MigratorOptions {
 
 struct AppliedStep {
   Version version = 0;
-  std::string description;
+  std::string description;  // a repeatable migration's name
   std::chrono::microseconds duration{0};
+  bool repeatable = false;  // a repeatable migration (version 0) that re-ran
 };
 
 struct UpOptions {
@@ -133,6 +149,7 @@ struct UpOptions {
 
 struct UpResult {
   std::vector<AppliedStep> applied;
+  std::vector<std::string> repeatables_run;  // names, in the order they ran
 };
 
 struct DownOptions {
@@ -169,8 +186,16 @@ struct StampResult {
   std::vector<Version> removed;  // by version
 };
 
+struct RepeatableStatus {
+  std::string name;
+  std::string path;
+  bool applied = false;  // recorded at all
+  bool changed = false;  // recorded with another checksum: runs at the next up
+};
+
 struct StatusReport {
   std::vector<MigrationStatus> migrations;
+  std::vector<RepeatableStatus> repeatables;
   bool history_exists = false;
   Version code_latest = 0;                 // newest migration this code knows
   std::optional<Version> compat_floor;     // the database's floor, if any
@@ -244,6 +269,11 @@ class Migrator {
   void warn(std::string_view message) const;
   // The history's rows, checksums in strata's form (see HistoryFormat::sqlx).
   std::vector<AppliedMigration> read_history(History& history) const;
+  // Repeatable migrations whose checksum differs from the recorded one
+  // (none when up() has a target: they run on a full up only).
+  std::vector<const Migration*> pending_repeatables(const UpOptions& options);
+  // Runs a callback file and hook (hook is "before_migrate", ...).
+  void run_callback(std::string_view hook, const Migration* m);
   // What up() applies given `applied` (targets, heads, limit).
   std::vector<const Migration*> plan_for(const std::vector<AppliedMigration>& applied, const UpOptions& options) const;
   // REQUIRES: options_.background_queue.

@@ -34,6 +34,21 @@ const Migration* MigrationSet::find(Version v) const {
   return it != migrations_.end() && it->version == v ? &*it : nullptr;
 }
 
+void MigrationSet::set_repeatables(std::vector<Migration> repeatables) {
+  std::sort(repeatables.begin(), repeatables.end(),
+            [](const Migration& a, const Migration& b) { return a.description < b.description; });
+  repeatables_ = std::move(repeatables);
+}
+
+const Migration* MigrationSet::callback(std::string_view hook) const {
+  auto it = callbacks_.find(hook);
+  return it == callbacks_.end() ? nullptr : &it->second;
+}
+
+void MigrationSet::set_callbacks(std::map<std::string, Migration, std::less<>> callbacks) {
+  callbacks_ = std::move(callbacks);
+}
+
 Version MigrationSet::latest() const { return migrations_.empty() ? 0 : migrations_.back().version; }
 
 std::string checksum(std::string_view text) {

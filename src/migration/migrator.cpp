@@ -15,6 +15,7 @@
 
 #include "migration/foreign_key_check.hpp"
 #include "migration/lock.hpp"
+#include "migration/repeatable.hpp"
 #include "migration/script_runner.hpp"
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
@@ -146,7 +147,49 @@ StatusReport Migrator::status() {
   report.migrations = compare(source_, applied);
   report.code_latest = source_.latest();
   report.compat_floor = compat_floor(applied);
+  if (!source_.repeatables().empty()) {
+    const auto recorded = detail::RepeatableTable(connection_, options_.history).read();
+    for (const Migration& r : source_.repeatables()) {
+      auto it = recorded.find(r.description);
+      report.repeatables.push_back(
+          {r.description, r.path, it != recorded.end(), it != recorded.end() && it->second != r.checksum});
+    }
+  }
   return report;
+}
+
+std::vector<const Migration*> Migrator::pending_repeatables(const UpOptions& options) {
+  std::vector<const Migration*> out;
+  if (source_.repeatables().empty() || options.target || !options.targets.empty() || options.limit > 0) return out;
+  const auto recorded = detail::RepeatableTable(connection_, options_.history).read();
+  for (const Migration& r : source_.repeatables()) {
+    auto it = recorded.find(r.description);
+    if (it == recorded.end() || it->second != r.checksum) out.push_back(&r);
+  }
+  return out;
+}
+
+void Migrator::run_callback(std::string_view hook, const Migration* m) {
+  if (const Migration* file = source_.callback(hook)) {
+    try {
+      run_statements(connection_, file->path, parse_or_throw(file->path, file->sql, connection_.engine()));
+    } catch (Error& e) {
+      e.context(fmt::format("callback {} failed{}", file->path,
+                            m != nullptr ? fmt::format(" (around migration {} {})", m->version, m->description) : ""));
+      throw;
+    }
+  }
+  const Callbacks& c = options_.callbacks;
+  try {
+    if (hook == "before_migrate" && c.before_migrate) c.before_migrate(connection_);
+    if (hook == "after_migrate" && c.after_migrate) c.after_migrate(connection_);
+    if (hook == "before_each" && c.before_each && m != nullptr) c.before_each(connection_, *m);
+    if (hook == "after_each" && c.after_each && m != nullptr) c.after_each(connection_, *m);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::sql, fmt::format("the {} callback threw: {}", hook, e.what()));
+  }
 }
 
 ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>& applied,
@@ -396,6 +439,23 @@ std::string Migrator::script(const UpOptions& options) {
     if (p.foreign_keys_off) out += "PRAGMA foreign_keys = ON;\n";
   }
   if (group_open) out += "COMMIT;\n";
+  if (!options.assume_applied) {
+    const std::vector<const Migration*> repeatables = pending_repeatables(options);
+    if (!repeatables.empty()) {
+      detail::RepeatableTable table(connection_, options_.history);
+      if (!table.exists()) out += table.ensure_sql() + ";\n";
+      for (const Migration* r : repeatables) {
+        out += fmt::format("\n-- repeatable {}: {}\n", r->description, r->path) + begin;
+        for (const auto& st : parse_or_throw(r->path, r->sql, engine).statements) out += st.text + ";\n";
+        out += table.record_sql(r->description, r->checksum) + ";\nCOMMIT;\n";
+      }
+    }
+  }
+  for (const char* hook : {"before_migrate", "before_each", "after_each", "after_migrate"}) {
+    if (const Migration* c = source_.callback(hook)) {
+      out += fmt::format("-- callback {} ({}) runs around the statements above; not shown\n", hook, c->path);
+    }
+  }
   return out;
 }
 
@@ -411,7 +471,7 @@ UpResult Migrator::up(const UpOptions& options) {
     if (probe.exists()) {
       std::vector<AppliedMigration> applied = read_history(probe);
       auto report = validate_history(applied, true);
-      if (report.ok() && plan_for(applied, options).empty()) {
+      if (report.ok() && plan_for(applied, options).empty() && pending_repeatables(options).empty()) {
         for (const auto& w : report.warnings) warn(w);
         return {};
       }
@@ -430,7 +490,9 @@ UpResult Migrator::up(const UpOptions& options) {
       a.version = v;
       before.push_back(std::move(a));
     }
-    for (const Migration* m : plan_for(before, options)) {
+    std::vector<const Migration*> checked = plan_for(before, options);
+    for (const Migration& r : source_.repeatables()) checked.push_back(&r);
+    for (const Migration* m : checked) {
       try {
         prepared.emplace(m, prepare(*m));
       } catch (Error& e) {
@@ -450,6 +512,14 @@ UpResult Migrator::up(const UpOptions& options) {
   const std::vector<const Migration*> plan = plan_for(applied, options);
   if (options.before_apply && !plan.empty()) options.before_apply(plan);
   if (options_.background_queue) BackgroundQueue(connection_, background_tables()).ensure();
+  const std::vector<const Migration*> repeatables = pending_repeatables(options);
+  const bool work = !plan.empty() || !repeatables.empty();
+  auto callback_in_transaction = [&](std::string_view hook) {
+    Transaction tx(connection_);
+    run_callback(hook, nullptr);
+    tx.commit();
+  };
+  if (work) callback_in_transaction("before_migrate");
 
   UpResult result;
   // With options.group: the open group's transaction and the migrations
@@ -523,17 +593,47 @@ UpResult Migrator::up(const UpOptions& options) {
     if (options.on_applied) options.on_applied(step);
   }
   commit_group();
+
+  // Repeatable migrations whose text changed, after every versioned one,
+  // each in its own transaction with its row.
+  if (!repeatables.empty()) {
+    detail::RepeatableTable table(connection_, options_.history);
+    table.ensure();
+    for (const Migration* r : repeatables) {
+      const auto start = Clock::now();
+      try {
+        const Prepared& p = prepared.at(r);
+        Transaction tx(connection_);
+        run_callback("before_each", r);
+        run_statements(connection_, r->path, *p.script);
+        run_callback("after_each", r);
+        table.record(r->description, r->checksum, micros_since(start));
+        tx.commit();
+      } catch (Error& e) {
+        e.context(fmt::format("repeatable migration {} failed", r->path));
+        throw;
+      }
+      AppliedStep step{0, r->description, std::chrono::microseconds(micros_since(start))};
+      step.repeatable = true;
+      result.applied.push_back(step);
+      result.repeatables_run.push_back(r->description);
+      if (options.on_applied) options.on_applied(step);
+    }
+  }
+  if (work) callback_in_transaction("after_migrate");
   return result;
 }
 
 void Migrator::apply(const Migration& m, const Prepared& p, History& history, bool in_open_transaction) {
   const auto start = Clock::now();
   auto body = [&] {
+    run_callback("before_each", &m);
     if (p.script) {
       run_statements(connection_, m.path, *p.script);
     } else {
       run_code(m.up, connection_, m);
     }
+    run_callback("after_each", &m);
   };
   ForeignKeysOff fk_off(connection_, p.foreign_keys_off && !in_open_transaction);
   if (in_open_transaction) {

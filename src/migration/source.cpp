@@ -105,6 +105,51 @@ std::optional<FileName> parse_file_name(std::string_view name, std::string* erro
 
 namespace {
 
+// Repeatable migrations and callback files: names outside the versioned scheme.
+struct SpecialFile {
+  std::string key;  // "R:<name>" for a repeatable, "C:<hook>" for a callback
+  std::string name;
+  std::optional<Engine> engine;
+  std::string error;
+};
+
+constexpr std::string_view kHooks[] = {"before_migrate", "before_each", "after_each", "after_migrate"};
+
+std::optional<SpecialFile> special_file(std::string_view name) {
+  if (name.empty() || name.front() == '.') return std::nullopt;
+  SpecialFile out;
+  std::string_view base = name;
+  if (strip_suffix(base, ".sql.sqlite")) {
+    out.engine = Engine::sqlite;
+  } else if (strip_suffix(base, ".sql.postgres")) {
+    out.engine = Engine::postgres;
+  } else if (strip_suffix(base, ".sql")) {
+    if (strip_suffix(base, ".sqlite")) out.engine = Engine::sqlite;
+    else if (strip_suffix(base, ".postgres")) out.engine = Engine::postgres;
+  } else {
+    return std::nullopt;
+  }
+  for (std::string_view hook : kHooks) {
+    if (base == hook) {
+      out.key = "C:" + std::string(hook);
+      out.name = std::string(hook);
+      return out;
+    }
+  }
+  if (!base.starts_with("R_")) return std::nullopt;
+  base.remove_prefix(base.starts_with("R__") ? 3 : 2);
+  out.name = std::string(base);
+  out.key = "R:" + out.name;
+  if (base.empty()) out.error = "a repeatable migration needs a name after R_, as in R_views.sql";
+  for (char c : base) {
+    if (!is_description_char(c)) {
+      out.error = std::string("a repeatable migration's name may hold letters, digits, '_' and '-', not '") + c + "'";
+      break;
+    }
+  }
+  return out;
+}
+
 struct Candidate {
   FileName name;
   std::string file;  // file name within the directory
@@ -143,7 +188,17 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
   std::sort(files.begin(), files.end());
   const std::string prefix = display_prefix(dir);
 
+  // Repeatables and callbacks, by key; an engine variant wins over the generic file.
+  std::map<std::string, std::vector<std::pair<SpecialFile, std::string>>> specials;
   for (const auto& file : files) {
+    if (auto special = special_file(file)) {
+      if (!special->error.empty()) {
+        problems.push_back(display_path(prefix, file) + ": " + special->error);
+      } else if (!special->engine || *special->engine == engine) {
+        specials[special->key].emplace_back(std::move(*special), file);
+      }
+      continue;
+    }
     std::string why;
     auto parsed = parse_file_name(file, &why);
     if (!parsed) {
@@ -257,6 +312,38 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
     if (l.ok) p.m.checksum = checksum(p.m.sql);
   }
 
+  // Repeatable migrations and callbacks.
+  std::vector<Migration> repeatables;
+  std::map<std::string, Migration, std::less<>> callbacks;
+  for (auto& [key, list] : specials) {
+    const auto* chosen = &list.front();
+    std::size_t engine_specific = 0;
+    for (const auto& entry : list) {
+      if (entry.first.engine) {
+        chosen = &entry;
+        ++engine_specific;
+      }
+    }
+    if (engine_specific > 1 || (engine_specific == 0 && list.size() > 1)) {
+      problems.push_back(display_path(prefix, list[0].second) + " and " + display_path(prefix, list[1].second) +
+                         " are the same " + (key[0] == 'R' ? "repeatable migration" : "callback"));
+      continue;
+    }
+    Migration m;
+    m.description = chosen->first.name;
+    m.path = display_path(prefix, chosen->second);
+    FileName fake;
+    fake.description = m.description;
+    std::vector<std::string> found;
+    if (!read(Candidate{fake, chosen->second}, m.sql, found)) {
+      problems.insert(problems.end(), found.begin(), found.end());
+      continue;
+    }
+    m.checksum = checksum(m.sql);
+    if (key[0] == 'R') repeatables.push_back(std::move(m));
+    else callbacks.emplace(chosen->first.name, std::move(m));
+  }
+
   // ... and last, in version order, the chain of parents and the problems.
   std::vector<Migration> migrations;
   migrations.reserve(planned.size());
@@ -273,6 +360,12 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
       if (diagnostic.severity == sql::Diagnostic::Severity::error) {
         problems.push_back(fmt::format("{}:{}:{}: {}", m.path, diagnostic.line, diagnostic.column, diagnostic.message));
       }
+    }
+    if (d.repeatable) {  // "-- strata: repeatable": not a version of the graph
+      if (!m.down_path.empty()) problems.push_back(m.path + ": a repeatable migration has no down file");
+      m.version = 0;
+      repeatables.push_back(std::move(m));
+      continue;
     }
     if (d.parents) {
       m.parents.assign(d.parents->begin(), d.parents->end());
@@ -322,7 +415,7 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
       problems.push_back(e.what());
     }
   }
-  if (problems.empty() && migrations.empty()) {
+  if (problems.empty() && migrations.empty() && repeatables.empty()) {
     problems.push_back("no migration files for " + std::string(to_string(engine)) +
                        " (expected names like 0001_create_users.sql)");
   }
@@ -333,7 +426,10 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
     for (const auto& p : problems) message += "\n  " + p;
     throw Error(ErrorKind::source, message);
   }
-  return MigrationSet(std::move(migrations));
+  MigrationSet set(std::move(migrations));
+  set.set_repeatables(std::move(repeatables));
+  set.set_callbacks(std::move(callbacks));
+  return set;
 }
 
 // The file's bytes, or nullopt when it cannot be opened or read. One open,

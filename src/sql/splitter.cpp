@@ -516,7 +516,7 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
     r.skip_blanks();
     if (r.at_end()) {
       diag->add(Severity::error, offset,
-                "empty directive '-- strata:' (known: no-transaction, foreign-keys off, breaking, compatible-with N, lint-ignore RULE reason, parents V..., depends-on V..., branch NAME, alembic-revision REV)");
+                "empty directive '-- strata:' (known: no-transaction, foreign-keys off, breaking, compatible-with N, lint-ignore RULE reason, parents V..., depends-on V..., branch NAME, alembic-revision REV, repeatable)");
       return;
     }
     const std::string shown = "'-- strata: " + std::string(r.rest()) + "'";
@@ -593,6 +593,11 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
       }
       (branch ? d->branch : d->alembic_revision) = value;
       return;
+    } else if (r.eat_phrase("repeatable")) {
+      if (r.at_end()) {
+        d->repeatable = true;
+        return;
+      }
     } else if (r.eat_phrase("compatible-with")) {
       r.skip_blanks();
       if (!r.eat('v')) r.eat('V');
@@ -613,7 +618,7 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
     }
     diag->add(Severity::error, offset,
               "unknown directive " + shown +
-                  " (known: no-transaction, foreign-keys off, breaking, compatible-with N, lint-ignore RULE reason, parents V..., depends-on V..., branch NAME, alembic-revision REV)");
+                  " (known: no-transaction, foreign-keys off, breaking, compatible-with N, lint-ignore RULE reason, parents V..., depends-on V..., branch NAME, alembic-revision REV, repeatable)");
     return;
   }
   r.reset(start);

@@ -29,6 +29,14 @@ void run_status(StatusCommand& cmd) {
                        {"code_latest", report.code_latest},
                        {"migrations", list}};
     if (report.compat_floor) out["compat_floor"] = *report.compat_floor;
+    if (!report.repeatables.empty()) {
+      nlohmann::json reps = nlohmann::json::array();
+      for (const auto& r : report.repeatables) {
+        reps.push_back({{"name", r.name}, {"file", r.path},
+                        {"state", !r.applied ? "pending" : r.changed ? "changed" : "applied"}});
+      }
+      out["repeatables"] = reps;
+    }
     print_json(out);
     return;
   }
@@ -58,6 +66,10 @@ void run_status(StatusCommand& cmd) {
     if (counts[static_cast<int>(s)] != 0) fmt::print(", {} {}", counts[static_cast<int>(s)], to_string(s));
   }
   fmt::print(".\n");
+  for (const auto& r : report.repeatables) {
+    fmt::print("repeatable {:<20}  {}\n", r.name,
+               !r.applied ? "pending (runs at the next up)" : r.changed ? "changed (runs again at the next up)" : "applied");
+  }
   for (const auto& m : report.migrations) {
     if (m.state == MigrationState::dirty) {
       fmt::print("\nMigration {} is dirty: {}\nFix it by hand, then run `strata repair --forget {}` or "

@@ -127,7 +127,8 @@ void run_up(UpCommand& cmd) {
   };
   if (!cmd.common.json) {
     options.on_applied = [](const AppliedStep& s) {
-      fmt::print("Applied {} {} ({})\n", s.version, s.description, human_duration(s.duration));
+      if (s.repeatable) fmt::print("Ran repeatable {} ({})\n", s.description, human_duration(s.duration));
+      else fmt::print("Applied {} {} ({})\n", s.version, s.description, human_duration(s.duration));
       std::fflush(stdout);
     };
   }
@@ -136,7 +137,9 @@ void run_up(UpCommand& cmd) {
   if (cmd.common.json) {
     nlohmann::json applied = nlohmann::json::array();
     for (const auto& s : result.applied) {
-      applied.push_back({{"version", s.version}, {"description", s.description}, {"duration_us", s.duration.count()}});
+      nlohmann::json step{{"version", s.version}, {"description", s.description}, {"duration_us", s.duration.count()}};
+      if (s.repeatable) step["repeatable"] = true;
+      applied.push_back(step);
     }
     print_json({{"database", connection->redacted_url()}, {"applied", applied}, {"up_to_date", true}});
     return;

@@ -123,6 +123,8 @@ struct Directives {
   // "-- strata: alembic-revision REV": the Alembic revision this file
   // replaces (strata adopt alembic).
   std::string alembic_revision;
+  // "-- strata: repeatable": re-run whenever the file changes (Flyway's R__).
+  bool repeatable = false;
 };
 
 struct Script {
