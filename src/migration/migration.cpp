@@ -51,6 +51,20 @@ void MigrationSet::set_callbacks(std::map<std::string, Migration, std::less<>> c
 
 Version MigrationSet::latest() const { return migrations_.empty() ? 0 : migrations_.back().version; }
 
+namespace {
+
+std::string hex_of(const std::array<unsigned char, SHA384_DIGEST_LENGTH>& digest) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(digest.size() * 2, '0');
+  for (std::size_t i = 0; i < digest.size(); ++i) {
+    out[2 * i] = hex[digest[i] >> 4];
+    out[2 * i + 1] = hex[digest[i] & 0xF];
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string checksum(std::string_view text) {
   static constexpr std::string_view bom = "\xEF\xBB\xBF";
   if (text.starts_with(bom)) text.remove_prefix(bom.size());
@@ -70,25 +84,13 @@ std::string checksum(std::string_view text) {
 
   std::array<unsigned char, SHA384_DIGEST_LENGTH> digest{};
   SHA384_Final(digest.data(), &ctx);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out(digest.size() * 2, '0');
-  for (std::size_t i = 0; i < digest.size(); ++i) {
-    out[2 * i] = hex[digest[i] >> 4];
-    out[2 * i + 1] = hex[digest[i] & 0xF];
-  }
-  return out;
+  return hex_of(digest);
 }
 
 std::string raw_checksum(std::string_view text) {
   std::array<unsigned char, SHA384_DIGEST_LENGTH> digest{};
   SHA384(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest.data());
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out(digest.size() * 2, '0');
-  for (std::size_t i = 0; i < digest.size(); ++i) {
-    out[2 * i] = hex[digest[i] >> 4];
-    out[2 * i + 1] = hex[digest[i] & 0xF];
-  }
-  return out;
+  return hex_of(digest);
 }
 
 std::string sqlx_checksum(const Migration& m) {

@@ -39,6 +39,22 @@ bool strip_suffix(std::string_view& s, std::string_view suffix) {
   return true;
 }
 
+// Strips ".sql" and an engine infix: Synapse's spelling (.sql.sqlite)
+// first, then ours (.sqlite.sql), then plain. False: not a .sql-like name.
+bool strip_sql_suffix(std::string_view& base, std::optional<Engine>& engine) {
+  if (strip_suffix(base, ".sql.sqlite")) {
+    engine = Engine::sqlite;
+  } else if (strip_suffix(base, ".sql.postgres")) {
+    engine = Engine::postgres;
+  } else if (strip_suffix(base, ".sql")) {
+    if (strip_suffix(base, ".sqlite")) engine = Engine::sqlite;
+    else if (strip_suffix(base, ".postgres")) engine = Engine::postgres;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 bool is_description_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-' || static_cast<unsigned char>(c) >= 0x80;
@@ -56,17 +72,7 @@ std::optional<FileName> parse_file_name(std::string_view name, std::string* erro
 
   FileName out;
   std::string_view base = name;
-  // Synapse's spelling (.sql.sqlite) first, then ours (.sqlite.sql), then plain.
-  if (strip_suffix(base, ".sql.sqlite")) {
-    out.engine = Engine::sqlite;
-  } else if (strip_suffix(base, ".sql.postgres")) {
-    out.engine = Engine::postgres;
-  } else if (strip_suffix(base, ".sql")) {
-    if (strip_suffix(base, ".sqlite")) out.engine = Engine::sqlite;
-    else if (strip_suffix(base, ".postgres")) out.engine = Engine::postgres;
-  } else {
-    return std::nullopt;  // not a migration file
-  }
+  if (!strip_sql_suffix(base, out.engine)) return std::nullopt;  // not a migration file
   if (strip_suffix(base, ".up")) {
     out.explicit_direction = true;
   } else if (strip_suffix(base, ".down")) {
@@ -119,16 +125,7 @@ std::optional<SpecialFile> special_file(std::string_view name) {
   if (name.empty() || name.front() == '.') return std::nullopt;
   SpecialFile out;
   std::string_view base = name;
-  if (strip_suffix(base, ".sql.sqlite")) {
-    out.engine = Engine::sqlite;
-  } else if (strip_suffix(base, ".sql.postgres")) {
-    out.engine = Engine::postgres;
-  } else if (strip_suffix(base, ".sql")) {
-    if (strip_suffix(base, ".sqlite")) out.engine = Engine::sqlite;
-    else if (strip_suffix(base, ".postgres")) out.engine = Engine::postgres;
-  } else {
-    return std::nullopt;
-  }
+  if (!strip_sql_suffix(base, out.engine)) return std::nullopt;
   for (std::string_view hook : kHooks) {
     if (base == hook) {
       out.key = "C:" + std::string(hook);
