@@ -180,6 +180,7 @@ struct OnlyLine {
   Form form = Form::next_line;
   Engine engine = Engine::sqlite;
   long long count = 1;        // next_lines: how many lines after this one
+  bool uncomment = false;     // "(lines commented)": kept lines lose their leading "--"
   std::string error;          // malformed: what is wrong
   std::size_t line_begin = 0; // the line, in the text after the BOM
   std::size_t line_end = 0;   // offset of its '\n' (or the end of the text)
@@ -188,9 +189,27 @@ struct OnlyLine {
 
 // Parses the text after "--". Returns nullopt for an ordinary comment.
 std::optional<OnlyLine> parse_only_line(std::string_view body) {
+  OnlyLine d;
+  // mautrix-go's "(line commented)" / "(lines commented)" suffix: the lines
+  // kept for this dialect are written as comments, and lose their "--".
+  {
+    std::string_view t = body;
+    while (!t.empty() && (t.back() == '\r' || is_space_or_tab(t.back()))) t.remove_suffix(1);
+    if (!t.empty() && t.back() == ')') {
+      const std::size_t open = t.rfind('(');
+      if (open != std::string_view::npos) {
+        Reader suffix(t.substr(open + 1, t.size() - open - 2));
+        suffix.skip_blanks();
+        if ((suffix.eat_phrase("lines") || suffix.eat_phrase("line")) && (suffix.skip_blanks(), suffix.eat_phrase("commented")) &&
+            suffix.at_end()) {
+          d.uncomment = true;
+          body = t.substr(0, open);
+        }
+      }
+    }
+  }
   Reader r(body);
   r.skip_blanks();
-  OnlyLine d;
   if (r.eat_phrase("end-only")) {
     // "-- end only <engine>"; anything else is an ordinary comment.
     r.skip_blanks();
@@ -389,6 +408,37 @@ Filtered filter_only_lines(std::string_view s, Engine dialect, std::vector<Diagn
     }
   }
 
+  // "(lines commented)": removes the "--" that opens each line the directive
+  // keeps (mautrix-go's rule: in an "until" block every such line must have
+  // one; "for next N lines" strips it where present). Directives inside are
+  // not read. Returns where reading directives resumes.
+  auto uncomment_lines = [&](std::size_t k, const OnlyLine& d) -> std::size_t {
+    std::size_t stop = s.size();
+    if (d.form == Form::until_end) {
+      std::size_t j = k + 1;
+      while (j < lines.size() && lines[j].kind != Kind::end) ++j;
+      if (j == lines.size()) return d.line_end;  // reported as unclosed below
+      stop = lines[j].line_begin;
+    }
+    long long left = d.form == Form::until_end ? std::numeric_limits<long long>::max()
+                     : d.form == Form::next_lines ? d.count
+                                                  : 1;
+    std::size_t p = d.line_end;
+    while (p < s.size() && left > 0) {
+      const std::size_t b = p + 1;
+      if (b >= stop || b > s.size()) break;
+      if (s.compare(b, 2, "--") == 0) {
+        blanks.emplace_back(b, b + 2);
+      } else if (d.form == Form::until_end) {
+        diag.add(Diagnostic::Severity::error, b,
+                 "this line is in a '(lines commented)' block, so it must start with '--'");
+      }
+      p = line_end(s, b);
+      --left;
+    }
+    return d.form == Form::until_end ? stop : p;
+  };
+
   std::size_t skip_to = 0;  // lines that begin before this offset are already dropped
   const OnlyLine* open = nullptr;  // an "until" block for this dialect
   for (std::size_t k = 0; k < lines.size(); ++k) {
@@ -432,6 +482,7 @@ Filtered filter_only_lines(std::string_view s, Engine dialect, std::vector<Diagn
           blanks.emplace_back(d.line_begin, d.line_end);
           skip_to = d.line_end;
           if (d.form == Form::until_end && !open) open = &d;
+          if (d.uncomment) skip_to = uncomment_lines(k, d);
           break;
         }
         if (d.form == Form::next_line) {
@@ -630,12 +681,18 @@ void read_directive(std::string_view body, std::size_t offset, bool first_line, 
   if (r.eat_phrase("transaction") && (r.skip_blanks(), r.eat(':'))) {  // mautrix-go
     r.skip_blanks();
     const std::string value(r.rest());
+    const std::size_t value_at = r.pos();
     const std::string_view word = r.word();
-    if (equals_ci(word, "off") && r.at_end()) {
+    const bool alone = r.at_end();
+    if (equals_ci(word, "off") && alone) {
       d->no_transaction = true;
-    } else if (!(equals_ci(word, "on") && r.at_end())) {
+    } else if (equals_ci(word, "on") && alone) {
+    } else if (r.reset(value_at); r.eat_phrase("sqlite-fkey-off") && r.at_end()) {
+      // mautrix-go: a transaction, with foreign keys off around it on SQLite.
+      d->foreign_keys_off = true;
+    } else {
       diag->add(Severity::error, offset,
-                "invalid value '" + value + "' in '-- transaction:' (expected off or on)");
+                "invalid value '" + value + "' in '-- transaction:' (expected on, off or sqlite-fkey-off)");
     }
     return;
   }
@@ -729,7 +786,14 @@ Script parse_script(std::string_view input, Engine dialect) {
     const auto [line, column] = index.at(span.begin);
     st.line = line;
     st.column = column;
-    st.offset = base + (filtered.changed ? filtered.original_offset(span.begin) : span.begin);
+    const std::size_t at = filtered.changed ? filtered.original_offset(span.begin) : span.begin;
+    if (at != span.begin) {
+      // Filtering keeps every line break, so only the column can differ
+      // ("(lines commented)" removed the "--" before it).
+      const std::size_t nl = original.rfind('\n', at == 0 ? 0 : at - 1);
+      st.column = static_cast<int>(nl == std::string_view::npos || at == 0 ? at + 1 : at - nl);
+    }
+    st.offset = base + at;
     script.statements.push_back(std::move(st));
   }
   if (lexed.unterminated) {

@@ -1,0 +1,3 @@
+-- v1: x
+-- transaction: bogus
+SELECT 1;
