@@ -426,7 +426,7 @@ Filtered filter_only_lines(std::string_view s, Engine dialect, std::vector<Diagn
     std::size_t p = d.line_end;
     while (p < s.size() && left > 0) {
       const std::size_t b = p + 1;
-      if (b >= stop || b > s.size()) break;
+      if (b >= stop) break;
       if (s.compare(b, 2, "--") == 0) {
         blanks.emplace_back(b, b + 2);
       } else if (d.form == Form::until_end) {
@@ -779,20 +779,17 @@ Script parse_script(std::string_view input, Engine dialect) {
   }
 
   script.statements.reserve(lexed.statements.size());
+  LineIndex statement_index(original);
   for (const detail::Span& span : lexed.statements) {
     Statement st;
     st.text.assign(text.data() + span.begin, span.end - span.begin);
     replace_placeholder(&st.text, dialect);
-    const auto [line, column] = index.at(span.begin);
+    // Positions in the file as written ("(lines commented)" removes bytes
+    // inside lines, so the filtered text's columns can differ).
+    const std::size_t at = filtered.changed ? filtered.original_offset(span.begin) : span.begin;
+    const auto [line, column] = statement_index.at(at);
     st.line = line;
     st.column = column;
-    const std::size_t at = filtered.changed ? filtered.original_offset(span.begin) : span.begin;
-    if (at != span.begin) {
-      // Filtering keeps every line break, so only the column can differ
-      // ("(lines commented)" removed the "--" before it).
-      const std::size_t nl = original.rfind('\n', at == 0 ? 0 : at - 1);
-      st.column = static_cast<int>(nl == std::string_view::npos || at == 0 ? at + 1 : at - nl);
-    }
     st.offset = base + at;
     script.statements.push_back(std::move(st));
   }
