@@ -43,7 +43,17 @@ class Connection;
 //           lock is then sqlx's own advisory lock (0x3d32ad9e times the
 //           CRC-32 of the database name), so sqlx and strata exclude each
 //           other.
-enum class HistoryFormat { strata, sqlx };
+//   mautrix: mautrix-go's `version` table (version INTEGER, compat INTEGER,
+//           one row), as its dbutil reads and writes it: after each
+//           migration the row is replaced (DELETE, then INSERT) with the
+//           migration's version and compatibility floor (its own version
+//           unless it declares one). It records no checksums, times or
+//           failures: read() returns that one row (compat_floor = compat, or
+//           the version when compat is NULL or 0), a failed no-transaction
+//           migration leaves the previous version in place (as mautrix-go
+//           does), and remove() is refused (Error{usage}): the table cannot
+//           say which version came before. strata's own lock is used.
+enum class HistoryFormat { strata, sqlx, mautrix };
 
 const char* to_string(HistoryFormat format) noexcept;
 
@@ -104,6 +114,10 @@ class History {
  private:
   [[noreturn]] void throw_unknown_layout(const Error& cause);
   std::vector<AppliedMigration> read_sqlx();
+  std::vector<AppliedMigration> read_mautrix();
+  void write_mautrix(Version version, Version compat);
+  std::optional<Version> mautrix_started_compat_;  // record(success=false) .. finish()
+  bool mautrix_add_compat_ = false;                // read() found a table without "compat"
   Connection& connection_;
   HistoryOptions options_;
   std::string qualified_;

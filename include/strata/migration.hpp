@@ -62,9 +62,16 @@ struct Migration {
   // migrations choose their own (strata::UpgradeTable documents its rule).
   std::string checksum;
 
-  // Code migrations only: the compatibility floor they set (SQL files declare
-  // it with "-- strata: breaking" / "-- strata: compatible-with N").
+  // The compatibility floor a code migration sets, or a mautrix-go upgrade
+  // file (its header's, else its own version). Other SQL files declare it
+  // with "-- strata: breaking" / "-- strata: compatible-with N".
   std::optional<Version> compat_floor;
+
+  // A shortcut (mautrix-go's "-- vA -> vB" file, usually the latest schema
+  // as "-- v0 -> vN"): a database at version `*jump_from` (0 = nothing
+  // applied) takes this one step to `version` instead of the migrations in
+  // between. Held apart from the graph (MigrationSet::jumps()).
+  std::optional<Version> jump_from;
 
   bool reversible() const { return !down_path.empty() || static_cast<bool>(down); }
 };
@@ -79,7 +86,7 @@ class MigrationSet {
   const std::vector<Migration>& all() const noexcept { return migrations_; }
   bool empty() const noexcept { return migrations_.empty(); }
   const Migration* find(Version v) const;
-  // The newest version, or 0 when empty.
+  // The newest version (shortcuts' targets included), or 0 when empty.
   Version latest() const;
 
   // Repeatable migrations (Flyway's R__ files: R_<name>.sql, or a file
@@ -92,11 +99,25 @@ class MigrationSet {
   // after_migrate), or null.
   const Migration* callback(std::string_view hook) const;
   void set_callbacks(std::map<std::string, Migration, std::less<>> callbacks);
+  // Shortcut migrations (Migration::jump_from), by jump_from. The planner
+  // takes one only with HistoryFormat::mautrix, whose history is a single
+  // version number (strata/history.hpp).
+  const std::vector<Migration>& jumps() const noexcept { return jumps_; }
+  const Migration* jump_from(Version from) const;
+  const Migration* jump_to(Version to) const;  // the first shortcut to `to`
+  void set_jumps(std::vector<Migration> jumps);
+  // Whether versions count upgrades (mautrix-go): a database may stand at
+  // any version up to latest(), whether or not a file ends there (one that
+  // none does is passed through), so such a history row is not "missing".
+  bool counted_versions() const noexcept { return counted_versions_; }
+  void set_counted_versions(bool counted) { counted_versions_ = counted; }
 
  private:
   std::vector<Migration> migrations_;
   std::vector<Migration> repeatables_;
   std::map<std::string, Migration, std::less<>> callbacks_;
+  std::vector<Migration> jumps_;
+  bool counted_versions_ = false;
 };
 
 // Hex SHA-384 of `text` after normalisation: a leading UTF-8 BOM is removed and

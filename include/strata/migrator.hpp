@@ -276,6 +276,10 @@ class Migrator {
   void run_callback(std::string_view hook, const Migration* m);
   // What up() applies given `applied` (targets, heads, limit).
   std::vector<const Migration*> plan_for(const std::vector<AppliedMigration>& applied, const UpOptions& options) const;
+  // With mautrix's history: replaces the start of `plan` by the shortcut
+  // files (MigrationSet::jumps()) a database at its version takes.
+  void take_shortcuts(const std::vector<AppliedMigration>& applied, const UpOptions& options,
+                      std::vector<const Migration*>& plan) const;
   // REQUIRES: options_.background_queue.
   BackgroundTables background_tables() const;
   ValidationReport validate_history(const std::vector<AppliedMigration>& history,

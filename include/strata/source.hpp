@@ -48,9 +48,30 @@ std::optional<FileName> parse_file_name(std::string_view name, std::string* erro
 // root), dependencies ("-- strata: depends-on V"), a branch label and an
 // Alembic revision in its opening comment lines; without "parents" its
 // parent is the previous version.
+// How a directory's files are named and read.
+//   strata:  the scheme above.
+//   mautrix: mautrix-go's upgrade directories (go.mau.fi/util/dbutil), with
+//            its rules: every *.sql file is a migration whatever its name
+//            ("00-latest.sql", "07-add-thing.sql"), and its first line says
+//            what it is:
+//              -- vN: description                      version N, after N-1
+//              -- vN (compatible with vM+): description  ... compat floor M
+//              -- vA -> vB: description                 a shortcut (jumps())
+//            A file without such a header is an error. A second line
+//            "-- transaction: on | off | sqlite-fkey-off" sets how it runs
+//            (off: its own BEGIN/COMMIT; sqlite-fkey-off: a transaction with
+//            foreign keys off on SQLite). "NAME.postgres.sql" and
+//            "NAME.sqlite.sql" are one migration in two dialects: both must
+//            exist and carry the same header. Versions a header skips are
+//            skipped; two files from one version are an error. Without
+//            "(compatible with ...)" a migration's compatibility floor is its
+//            own version, as mautrix-go records it. No down files.
+enum class SourceLayout { strata, mautrix };
+
 struct SourceOptions {
   // graph = "explicit" (Alembic's model): every file must name its parents.
   bool explicit_graph = false;
+  SourceLayout layout = SourceLayout::strata;
 };
 
 // Loads every migration for `engine` from `dir`. Throws Error{ErrorKind::source}

@@ -57,12 +57,13 @@ std::string literal(std::string_view text) {
 }  // namespace
 
 const char* to_string(HistoryFormat format) noexcept {
-  return format == HistoryFormat::sqlx ? "sqlx" : "strata";
+  return format == HistoryFormat::sqlx ? "sqlx" : format == HistoryFormat::mautrix ? "mautrix" : "strata";
 }
 
 namespace {
 
 bool sqlx(const HistoryOptions& o) { return o.format == HistoryFormat::sqlx; }
+bool mautrix(const HistoryOptions& o) { return o.format == HistoryFormat::mautrix; }
 
 // sqlx's description: the file name's, with '_' as ' '.
 std::string sqlx_description(const Migration& m) {
@@ -109,6 +110,7 @@ bool History::exists() {
 }
 
 std::string History::ensure_sql() const {
+  if (mautrix(options_)) return fmt::format("CREATE TABLE IF NOT EXISTS {} (version INTEGER, compat INTEGER)", qualified_);
   if (sqlx(options_)) {  // sqlx's own statements, column for column
     const bool lite = connection_.engine() == Engine::sqlite;
     return fmt::format(
@@ -164,6 +166,43 @@ void History::ensure() {
   known_to_exist_ = true;
 }
 
+std::vector<AppliedMigration> History::read_mautrix() {
+  ResultSet rows;
+  try {
+    rows = connection_.query(fmt::format("SELECT version, compat FROM {} LIMIT 1", qualified_));
+  } catch (Error& e) {
+    if (e.kind() != ErrorKind::sql) throw;
+    // mautrix-go's tables from before 2022 have no compat column (it adds
+    // one at start-up): read the version alone.
+    try {
+      rows = connection_.query(fmt::format("SELECT version, NULL FROM {} LIMIT 1", qualified_));
+      mautrix_add_compat_ = true;  // as mautrix-go does, before the next write
+    } catch (Error&) {
+      throw_unknown_layout(e);
+    }
+  }
+  std::vector<AppliedMigration> out;
+  for (const auto& r : rows.rows) {
+    AppliedMigration a;
+    a.version = r.get<std::optional<std::int64_t>>(0).value_or(0);
+    const std::int64_t compat = r.get<std::optional<std::int64_t>>(1).value_or(0);
+    a.compat_floor = compat != 0 ? compat : a.version;
+    a.description = "mautrix-go version table";
+    if (a.version > 0) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void History::write_mautrix(Version version, Version compat) {
+  if (!exists()) ensure();
+  if (mautrix_add_compat_) {
+    connection_.execute(fmt::format("ALTER TABLE {} ADD COLUMN compat INTEGER", qualified_));
+    mautrix_add_compat_ = false;
+  }
+  connection_.execute(fmt::format("DELETE FROM {}", qualified_));
+  connection_.execute(fmt::format("INSERT INTO {} (version, compat) VALUES ($1, $2)", qualified_), {version, compat});
+}
+
 // A table of the history's name that strata cannot read: name it, list
 // its columns and say what to do, instead of the failed SELECT alone.
 void History::throw_unknown_layout(const Error& cause) {
@@ -186,15 +225,16 @@ void History::throw_unknown_layout(const Error& cause) {
                       "(columns found: {}; expected {}). Another tool's table of that name? "
                       "The database said: {}",
                       qualified_, to_string(options_.format), list.empty() ? "none readable" : list,
-                      sqlx(options_) ? "version, description, installed_on, success, checksum, execution_time"
-                                     : "version, description, checksum, applied_at, execution_time_us, success, "
-                                       "failure, compat_floor",
+                      sqlx(options_)      ? "version, description, installed_on, success, checksum, execution_time"
+                      : mautrix(options_) ? "version, compat"
+                                          : "version, description, checksum, applied_at, execution_time_us, success, "
+                                            "failure, compat_floor",
                       cause.engine_message()),
           cause.engine_code());
   e.hint(looks_sqlx && !sqlx(options_)
              ? "it is sqlx's layout: pass --history-format sqlx (or history_format = \"sqlx\" under [migrations]) "
                "to read and write it as sqlx does, or `strata adopt` another tool's history into strata's own table"
-             : "--history-format takes strata or sqlx; or point strata at its own table with --history-table NAME "
+             : "--history-format takes strata, sqlx or mautrix; or point strata at its own table with --history-table NAME "
                "(history_table in strata.toml), and `strata adopt` the other tool's history into it");
   throw e;
 }
@@ -203,6 +243,7 @@ std::vector<AppliedMigration> History::read() {
   std::vector<AppliedMigration> out;
   if (!exists()) return out;
   if (sqlx(options_)) return read_sqlx();
+  if (mautrix(options_)) return read_mautrix();
   const char* applied_at = connection_.engine() == Engine::sqlite
                                ? "applied_at"
                                : "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')";
@@ -264,6 +305,13 @@ std::vector<AppliedMigration> History::read_sqlx() {
 
 void History::record(const Migration& m, std::int64_t execution_time_us, bool success,
                      std::optional<Version> compat_floor, std::string_view failure) {
+  if (mautrix(options_)) {
+    // A no-transaction migration's "started" mark has no place in the
+    // table: the version moves when it finishes.
+    if (success) write_mautrix(m.version, compat_floor.value_or(m.version));
+    else mautrix_started_compat_ = compat_floor.value_or(m.version);
+    return;
+  }
   if (sqlx(options_)) {
     connection_.execute(fmt::format("INSERT INTO {} (version, description, success, checksum, execution_time) "
                                     "VALUES ($1, $2, $3, $4, $5)",
@@ -280,6 +328,12 @@ void History::record(const Migration& m, std::int64_t execution_time_us, bool su
 }
 
 void History::remove(Version version) {
+  if (mautrix(options_)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("cannot remove migration {} from mautrix-go's version table, which holds only the "
+                            "newest version (mautrix migrations are not reverted)",
+                            version));
+  }
   connection_.execute(fmt::format("DELETE FROM {} WHERE version = $1", qualified_), {version});
 }
 
@@ -292,6 +346,11 @@ std::optional<Version> compat_floor(const std::vector<AppliedMigration>& history
 }
 
 void History::finish(Version version, std::int64_t execution_time_us) {
+  if (mautrix(options_)) {
+    write_mautrix(version, mautrix_started_compat_.value_or(version));
+    mautrix_started_compat_.reset();
+    return;
+  }
   if (sqlx(options_)) {
     connection_.execute(
         fmt::format("UPDATE {} SET success = $1, execution_time = $2 WHERE version = $3", qualified_),
@@ -305,6 +364,7 @@ void History::finish(Version version, std::int64_t execution_time_us) {
 }
 
 void History::mark_dirty(Version version, std::string_view failure) {
+  if (mautrix(options_)) return;  // no place for it: the previous version stays
   if (sqlx(options_)) {  // sqlx keeps no failure text
     connection_.execute(fmt::format("UPDATE {} SET success = $1 WHERE version = $2", qualified_), {false, version});
     return;
@@ -314,6 +374,10 @@ void History::mark_dirty(Version version, std::string_view failure) {
 }
 
 std::string History::record_sql(const Migration& m, std::optional<Version> compat_floor) const {
+  if (mautrix(options_)) {
+    return fmt::format("DELETE FROM {};\nINSERT INTO {} (version, compat) VALUES ({}, {})", qualified_, qualified_,
+                       m.version, compat_floor.value_or(m.version));
+  }
   if (sqlx(options_)) {
     const std::string sum = sqlx_checksum(m);
     return fmt::format(

@@ -40,6 +40,25 @@ void MigrationSet::set_repeatables(std::vector<Migration> repeatables) {
   repeatables_ = std::move(repeatables);
 }
 
+void MigrationSet::set_jumps(std::vector<Migration> jumps) {
+  std::sort(jumps.begin(), jumps.end(), [](const Migration& a, const Migration& b) { return *a.jump_from < *b.jump_from; });
+  jumps_ = std::move(jumps);
+}
+
+const Migration* MigrationSet::jump_to(Version to) const {
+  for (const auto& j : jumps_) {
+    if (j.version == to) return &j;
+  }
+  return nullptr;
+}
+
+const Migration* MigrationSet::jump_from(Version from) const {
+  for (const auto& j : jumps_) {
+    if (*j.jump_from == from) return &j;
+  }
+  return nullptr;
+}
+
 const Migration* MigrationSet::callback(std::string_view hook) const {
   auto it = callbacks_.find(hook);
   return it == callbacks_.end() ? nullptr : &it->second;
@@ -49,7 +68,11 @@ void MigrationSet::set_callbacks(std::map<std::string, Migration, std::less<>> c
   callbacks_ = std::move(callbacks);
 }
 
-Version MigrationSet::latest() const { return migrations_.empty() ? 0 : migrations_.back().version; }
+Version MigrationSet::latest() const {
+  Version v = migrations_.empty() ? 0 : migrations_.back().version;
+  for (const auto& j : jumps_) v = std::max(v, j.version);
+  return v;
+}
 
 namespace {
 

@@ -123,6 +123,34 @@ BackgroundTables Migrator::background_tables() const {
 
 std::vector<AppliedMigration> Migrator::read_history(History& history) const {
   std::vector<AppliedMigration> rows = history.read();
+  if (options_.history.format == HistoryFormat::mautrix) {
+    // One version number stands for every migration up to it: each is
+    // applied as its file says (mautrix-go keeps no checksums). A version
+    // no file has (a shortcut's target, or one newer than this code) stays
+    // as a row of its own, carrying the compatibility floor.
+    if (rows.empty()) return rows;
+    const AppliedMigration at = rows.front();
+    std::vector<AppliedMigration> out;
+    for (const Migration& m : source_.all()) {
+      if (m.version > at.version) break;
+      AppliedMigration a;
+      a.version = m.version;
+      a.description = m.description;
+      a.checksum = m.checksum;
+      out.push_back(std::move(a));
+    }
+    if (!out.empty() && out.back().version == at.version) {
+      out.back().compat_floor = at.compat_floor;
+    } else {
+      AppliedMigration a = at;
+      if (const Migration* j = source_.jump_to(at.version)) {
+        a.description = j->description;
+        a.checksum = j->checksum;
+      }
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
   if (options_.history.format != HistoryFormat::sqlx) return rows;
   // sqlx records the SHA-384 of the raw file; strata compares its own
   // (BOM and CRLF normalised): a row that matches the raw form of its file
@@ -296,8 +324,39 @@ std::vector<const Migration*> Migrator::plan_for(const std::vector<AppliedMigrat
       }
     }
   }
+  take_shortcuts(applied, options, out);
   if (options.limit > 0 && out.size() > static_cast<std::size_t>(options.limit)) out.resize(options.limit);
   return out;
+}
+
+// mautrix-go's rule: a database at version A with a "-- vA -> vB" file
+// takes it instead of the migrations after A up to B (a fresh database,
+// at 0, takes the latest schema in one step). Only with mautrix's history,
+// which records where a database is as one number.
+void Migrator::take_shortcuts(const std::vector<AppliedMigration>& applied, const UpOptions& options,
+                              std::vector<const Migration*>& plan) const {
+  if (source_.jumps().empty() || options_.history.format != HistoryFormat::mautrix) return;
+  Version at = 0;
+  for (const auto& a : applied) at = std::max(at, a.version);
+  std::optional<Version> goal;  // the furthest version asked for; none = the newest
+  if (options.target) goal = *options.target;
+  for (Version t : options.targets) goal = std::max(goal.value_or(t), t);
+  std::vector<const Migration*> out;
+  while (const Migration* j = source_.jump_from(at)) {
+    if (goal && *goal < j->version) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("a database at version {} takes {} (v{} -> v{}) whole, so it cannot stop at {}; "
+                              "target {} or later",
+                              at, j->path, at, j->version, *goal, j->version));
+    }
+    out.push_back(j);
+    at = j->version;
+  }
+  if (out.empty()) return;
+  for (const Migration* m : plan) {
+    if (m->version > at) out.push_back(m);
+  }
+  plan = std::move(out);
 }
 
 std::vector<const Migration*> Migrator::plan(const UpOptions& options) {
@@ -738,6 +797,12 @@ Error Migrator::give_up(const Error& e, int retries) {
 }
 
 DownResult Migrator::down(const DownOptions& options) {
+  if (options_.history.format == HistoryFormat::mautrix) {
+    // Before anything runs: mautrix-go's table cannot record a revert.
+    throw Error(ErrorKind::usage,
+                "mautrix-go's version table cannot record a revert (mautrix upgrades only go forward): restore "
+                "a backup, or adopt the history into strata's own table (strata adopt mautrix)");
+  }
   MigrationLock lock(connection_, options_.history, options_.lock);
   History history(connection_, options_.history);
   std::vector<AppliedMigration> applied = read_history(history);

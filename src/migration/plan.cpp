@@ -45,6 +45,13 @@ std::vector<MigrationStatus> compare(const MigrationSet& source,
       st.state = !h->success                 ? MigrationState::dirty
                  : h->version > newest_known ? MigrationState::ahead
                                              : MigrationState::missing;
+      // A shortcut's target (mautrix-go's "-- v0 -> vN" file): applied by it.
+      if (const Migration* j = source.jump_to(h->version); j != nullptr && h->success) {
+        st.migration = j;
+        st.state = h->checksum == j->checksum ? MigrationState::applied : MigrationState::changed;
+      } else if (source.counted_versions() && h->success && h->version <= newest_known) {
+        st.state = MigrationState::applied;  // a version no upgrade ends at, passed through
+      }
       ++h;
     } else {
       st.version = s->version;

@@ -26,10 +26,31 @@
 #include "strata/error.hpp"
 #include "strata/graph.hpp"
 #include "strata/sql/splitter.hpp"
+#include "migration/source_mautrix.hpp"
 #include "util/utf8.hpp"
 
 namespace strata {
 namespace fs = std::filesystem;
+
+namespace detail {
+
+// The prefix that display_path() puts before a file name: the directory,
+// normalised once ("./migrations/" -> "migrations/", "." -> "").
+std::string display_prefix(const fs::path& dir) {
+  std::string prefix = dir.lexically_normal().string();
+  if (prefix == ".") return {};
+  if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+  return prefix;
+}
+
+void throw_source_problems(const fs::path& dir, const std::vector<std::string>& problems) {
+  std::string message = "the migration source '" + dir.string() + "' has " + std::to_string(problems.size()) +
+                        (problems.size() == 1 ? " problem:" : " problems:");
+  for (const auto& p : problems) message += "\n  " + p;
+  throw Error(ErrorKind::source, message);
+}
+
+}  // namespace detail
 
 namespace {
 
@@ -158,14 +179,7 @@ struct VersionSlot {
   std::vector<Candidate> other_engine;  // only checked for description clashes
 };
 
-// The prefix that display_path() puts before a file name: the directory,
-// normalised once ("./migrations/" -> "migrations/", "." -> "").
-std::string display_prefix(const fs::path& dir) {
-  std::string prefix = dir.lexically_normal().string();
-  if (prefix == ".") return {};
-  if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-  return prefix;
-}
+using detail::display_prefix;
 
 // The path a file is shown as: "migrations/0001_a.sql". Equal to
 // (dir / file).lexically_normal() for a plain file name, without building a
@@ -181,6 +195,9 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
                         Engine engine, const SourceOptions& options,
                         const std::function<std::optional<std::string>(const std::string&)>& read_file,
                         bool read_down = true) {
+  if (options.layout == SourceLayout::mautrix) {
+    return detail::load_mautrix_files(dir, std::move(files), std::move(problems), engine, read_file);
+  }
   std::map<Version, VersionSlot> slots;
   std::sort(files.begin(), files.end());
   const std::string prefix = display_prefix(dir);
@@ -416,13 +433,7 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
     problems.push_back("no migration files for " + std::string(to_string(engine)) +
                        " (expected names like 0001_create_users.sql)");
   }
-  if (!problems.empty()) {
-    std::string message = "the migration source '" + dir.string() + "' has " +
-                          std::to_string(problems.size()) +
-                          (problems.size() == 1 ? " problem:" : " problems:");
-    for (const auto& p : problems) message += "\n  " + p;
-    throw Error(ErrorKind::source, message);
-  }
+  if (!problems.empty()) detail::throw_source_problems(dir, problems);
   MigrationSet set(std::move(migrations));
   set.set_repeatables(std::move(repeatables));
   set.set_callbacks(std::move(callbacks));
@@ -494,6 +505,12 @@ MigrationSet load_directory(const fs::path& dir, Engine engine, const SourceOpti
   std::unique_ptr<DIR, int (*)(DIR*)> listing(::fdopendir(::dup(dir_fd.get())), ::closedir);
   if (!listing) throw cannot_read(errno);
 
+  // Whether a name is one of the layout's migration files.
+  auto names_migration = [&](const std::string& file) {
+    std::string why;
+    return options.layout == SourceLayout::mautrix ? detail::is_mautrix_file(file)
+                                                   : parse_file_name(file, &why).has_value();
+  };
   std::vector<std::string> problems;
   std::vector<std::string> files;
   std::optional<fs::path> root;  // the directory, resolved: at the first symlink
@@ -518,9 +535,8 @@ MigrationSet load_directory(const fs::path& dir, Engine engine, const SourceOpti
       // directory: one leading elsewhere (/etc/passwd, another project's
       // file) would run text nobody reviewed as part of this set.
       struct stat lst {};
-      std::string why;
       if (regular && ::fstatat(dir_fd.get(), entry->d_name, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode) &&
-          parse_file_name(file, &why)) {
+          names_migration(file)) {
         if (!root) {
           std::error_code root_ec;
           root = fs::canonical(dir, root_ec);
@@ -539,8 +555,7 @@ MigrationSet load_directory(const fs::path& dir, Engine engine, const SourceOpti
     if (!regular) {
       // Subdirectories are not migrations, but something named like one that
       // cannot be read as a file (a dangling symlink, say) is an error.
-      std::string why;
-      if (!directory && parse_file_name(file, &why)) {
+      if (!directory && names_migration(file)) {
         problems.push_back(display_path(display_prefix(dir), file) + ": cannot be read (not a regular file)");
       }
       continue;

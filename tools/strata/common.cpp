@@ -76,10 +76,11 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
   app.add_option("--history-schema", options.history_schema, "PostgreSQL schema of the history table")
       ->capture_default_str();
   app.add_option("--history-format", options.history_format,
-                 "Layout of the history table: strata, or sqlx (sqlx's _sqlx_migrations, read and written as "
-                 "sqlx does; the table defaults to _sqlx_migrations)")
+                 "Layout of the history table: strata; sqlx (sqlx's _sqlx_migrations, read and written as "
+                 "sqlx does; the table defaults to _sqlx_migrations); or mautrix (mautrix-go's one-row version "
+                 "table, default name version, and its upgrade directories as the source: see docs/adopt.md)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"strata", "sqlx"}));
+      ->check(CLI::IsMember({"strata", "sqlx", "mautrix"}));
   add_json_option(app, options);
 }
 
@@ -268,8 +269,8 @@ void apply_config_table(CommonOptions& o, const toml::table& root) {
   if (auto v = (*m)["group"].value<bool>(); v && !given(o, "--group")) o.group = *v;
   text("graph", "--graph", o.graph);
   text("history_format", "--history-format", o.history_format);
-  if (o.history_format != "strata" && o.history_format != "sqlx") {
-    throw Error(ErrorKind::config, o.config + ": migrations.history_format must be \"strata\" or \"sqlx\", not \"" +
+  if (o.history_format != "strata" && o.history_format != "sqlx" && o.history_format != "mautrix") {
+    throw Error(ErrorKind::config, o.config + ": migrations.history_format must be \"strata\", \"sqlx\" or \"mautrix\", not \"" +
                                        o.history_format + "\"");
   }
   if (o.graph != "implicit" && o.graph != "explicit") {
@@ -330,6 +331,8 @@ std::unique_ptr<Connection> open_database(const CommonOptions& options) {
 MigrationSet load_source(const CommonOptions& options, Engine engine) {
   SourceOptions source;
   source.explicit_graph = options.graph == "explicit";
+  // mautrix-go's version table goes with its upgrade directories.
+  if (options.history_format == "mautrix") source.layout = SourceLayout::mautrix;
   return load_directory(options.source, engine, source);
 }
 
@@ -347,6 +350,9 @@ MigratorOptions migrator_options(const CommonOptions& options) {
     m.history.format = HistoryFormat::sqlx;
     // sqlx's table unless one was named (on the command line or in strata.toml).
     if (!options.history_table_named && !given(options, "--history-table")) m.history.table = "_sqlx_migrations";
+  } else if (options.history_format == "mautrix") {
+    m.history.format = HistoryFormat::mautrix;
+    if (!options.history_table_named && !given(options, "--history-table")) m.history.table = "version";
   }
   m.ignore_missing = options.ignore_missing;
   m.allow_unsupported = options.allow_unsupported;
