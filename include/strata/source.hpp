@@ -43,11 +43,6 @@ struct FileName {
 // `error` (and nullopt) for a .sql file whose name is malformed.
 std::optional<FileName> parse_file_name(std::string_view name, std::string* error);
 
-// How a source's files form the revision graph (strata/graph.hpp). A file
-// may name its parents ("-- strata: parents V1 V2", "parents base" for a
-// root), dependencies ("-- strata: depends-on V"), a branch label and an
-// Alembic revision in its opening comment lines; without "parents" its
-// parent is the previous version.
 // How a directory's files are named and read.
 //   strata:  the scheme above.
 //   mautrix: mautrix-go's upgrade directories (go.mau.fi/util/dbutil), with
@@ -68,6 +63,11 @@ std::optional<FileName> parse_file_name(std::string_view name, std::string* erro
 //            own version, as mautrix-go records it. No down files.
 enum class SourceLayout { strata, mautrix };
 
+// How a source's files form the revision graph (strata/graph.hpp). A file
+// may name its parents ("-- strata: parents V1 V2", "parents base" for a
+// root), dependencies ("-- strata: depends-on V"), a branch label and an
+// Alembic revision in its opening comment lines; without "parents" its
+// parent is the previous version. (The mautrix layout is a line.)
 struct SourceOptions {
   // graph = "explicit" (Alembic's model): every file must name its parents.
   bool explicit_graph = false;
