@@ -58,12 +58,19 @@ struct LockOptions {
 // that has work to do (never on a no-op), each in its own transaction;
 // before_each and after_each run around each migration's body, in its
 // transaction (outside one for a no-transaction migration). A failure fails
-// the run like a failing statement.
+// the run like a failing statement. The *_undo hooks (files
+// before_undo.sql, before_each_undo.sql, after_each_undo.sql,
+// after_undo.sql: Flyway's undo callbacks) do the same around a down() run
+// and each revert.
 struct Callbacks {
   std::function<void(Connection&)> before_migrate;
   std::function<void(Connection&, const Migration&)> before_each;
   std::function<void(Connection&, const Migration&)> after_each;
   std::function<void(Connection&)> after_migrate;
+  std::function<void(Connection&)> before_undo;
+  std::function<void(Connection&, const Migration&)> before_each_undo;
+  std::function<void(Connection&, const Migration&)> after_each_undo;
+  std::function<void(Connection&)> after_undo;
 };
 
 struct MigratorOptions {

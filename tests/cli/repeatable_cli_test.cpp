@@ -81,6 +81,58 @@ TEST_P(RepeatableCli, CallbacksRunInOrder) {
   EXPECT_EQ(recorded(*c), (std::vector<Version>{1, 2})) << "migration 3 rolled back with its callback";
 }
 
+TEST_P(RepeatableCli, UndoCallbacksRunAroundDown) {
+  {
+    auto c = db().connect();
+    c->execute(engine() == Engine::sqlite ? "CREATE TABLE log (seq INTEGER PRIMARY KEY, what TEXT NOT NULL)"
+                                          : "CREATE TABLE log (seq BIGSERIAL PRIMARY KEY, what TEXT NOT NULL)");
+  }
+  add("before_undo.sql", "INSERT INTO log (what) VALUES ('before_undo');\n");
+  add("before_each_undo.sql", "INSERT INTO log (what) VALUES ('before_each_undo');\n");
+  add("after_each_undo.sql", "INSERT INTO log (what) VALUES ('after_each_undo');\n");
+  add("after_undo.sql", "INSERT INTO log (what) VALUES ('after_undo');\n");
+  add("0001_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  add("0001_a.down.sql", "DROP TABLE a;\nINSERT INTO log (what) VALUES ('-1');\n");
+  add("0002_b.up.sql", "CREATE TABLE b (id INTEGER);\n");
+  add("0002_b.down.sql", "DROP TABLE b;\nINSERT INTO log (what) VALUES ('-2');\n");
+  ASSERT_EQ(run({"up"}).code, 0);
+  EXPECT_TRUE(log().empty()) << "an up ran an undo callback";
+  RunResult down = run({"down", "--target", "base"});
+  ASSERT_EQ(down.code, 0) << down.err;
+  EXPECT_EQ(log(), (std::vector<std::string>{"before_undo", "before_each_undo", "-2", "after_each_undo",
+                                             "before_each_undo", "-1", "after_each_undo", "after_undo"}));
+  // Nothing to revert: no callback.
+  ASSERT_EQ(run({"down", "--target", "base"}).code, 0);
+  EXPECT_EQ(log().size(), 8u);
+  // A failing undo callback fails the revert it wraps, which rolls back.
+  ASSERT_EQ(run({"up"}).code, 0);
+  add("after_each_undo.sql", "INSERT INTO nowhere (what) VALUES ('x');\n");
+  RunResult failed = run({"down"});
+  EXPECT_EQ(failed.code, 6) << failed.err;
+  EXPECT_NE(failed.err.find("after_each_undo.sql"), std::string::npos) << failed.err;
+  auto c = db().connect();
+  EXPECT_EQ(recorded(*c), (std::vector<Version>{1, 2}));
+  EXPECT_TRUE(test::table_exists(*c, "b"));
+}
+
+TEST_P(RepeatableCli, OfflineScriptExpandsCallbackFiles) {
+  add("before_migrate.sql", "SELECT 'before_migrate';\n");
+  add("before_each.sql", "SELECT 'before_each';\n");
+  add("after_each.sql", "SELECT 'after_each';\n");
+  add("after_migrate.sql", "SELECT 'after_migrate';\n");
+  add("0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
+  RunResult sql = run({"up", "--sql"});
+  ASSERT_EQ(sql.code, 0) << sql.err;
+  const std::string& o = sql.out;
+  const auto bm = o.find("SELECT 'before_migrate'"), be = o.find("SELECT 'before_each'"),
+             a = o.find("CREATE TABLE a"), ae = o.find("SELECT 'after_each'"), am = o.find("SELECT 'after_migrate'");
+  ASSERT_NE(am, std::string::npos) << o;
+  EXPECT_TRUE(bm < be && be < a && a < ae && ae < am) << o;
+  EXPECT_EQ(o.find("not shown"), std::string::npos) << o;
+  // The script runs as printed, in the engine's own client.
+  EXPECT_FALSE(test::table_exists(*db().connect(), "a"));
+}
+
 STRATA_INSTANTIATE_ENGINES(RepeatableCli);
 
 }  // namespace
