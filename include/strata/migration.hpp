@@ -43,7 +43,11 @@ struct Migration {
   // SQL migrations: the file the up script came from (as the user should see
   // it, relative to the source directory's parent when possible) and its text.
   std::string path;
-  std::string sql;
+  // The up script's text. A directory loaded with a stat cache
+  // (SourceOptions::cache_dir) leaves it unread for a file the cache vouches
+  // for (sql_deferred): strata::up_sql() reads it when something runs it.
+  mutable std::string sql;
+  mutable bool sql_deferred = false;
   // Reversible migrations: the down script. Empty path = not reversible.
   std::string down_path;
   std::string down_sql;

@@ -72,6 +72,16 @@ struct SourceOptions {
   // graph = "explicit" (Alembic's model): every file must name its parents.
   bool explicit_graph = false;
   SourceLayout layout = SourceLayout::strata;
+  // A directory for the stat cache (empty: none). A file unchanged since
+  // the cache saw it (same device, inode, size, mtime and ctime, and not
+  // modified within a second of the cache being written: git's racy rule)
+  // is not read: its checksum and header come from the cache, and its text
+  // waits until up_sql() asks for it. The cache file is created 0600 (its
+  // directory 0700) and ignored when it cannot be read or written. strata's
+  // CLI uses $STRATA_CACHE_DIR, else $XDG_CACHE_HOME/strata, else
+  // ~/.cache/strata; STRATA_CACHE_DIR set empty turns it off. Not for the
+  // mautrix layout, whose headers are its versions.
+  std::filesystem::path cache_dir;
 };
 
 // Loads every migration for `engine` from `dir`. Throws Error{ErrorKind::source}
@@ -109,5 +119,11 @@ MigrationSet load_embedded(const EmbeddedMigrations& embedded, Engine engine, co
 // Error{source} when it cannot be read). Embedded and code migrations
 // already hold theirs.
 std::string down_sql(const Migration& m);
+
+// The text of m's up script: Migration::sql, read first from its file when
+// the loader deferred it (SourceOptions::cache_dir). Throws Error{source}
+// when the file cannot be read, is not valid UTF-8, or no longer has the
+// checksum it was loaded with (edited while strata ran).
+const std::string& up_sql(const Migration& m);
 
 }  // namespace strata

@@ -1,6 +1,7 @@
 // lint/lint.cpp: the rule table, the walk over migrations, suppressions and
 // positions (see strata/lint.hpp). The engines' readers are in
 // lint_postgres.cpp and lint_sqlite.cpp.
+#include "strata/source.hpp"
 #include "strata/lint.hpp"
 
 #include <fmt/format.h>
@@ -167,7 +168,8 @@ std::vector<Finding> lint(const MigrationSet& source, Engine engine, const std::
   };
   for (const Migration& m : source.all()) {
     if (m.kind != MigrationKind::sql) continue;
-    sql::Script script = sql::parse_script(m.sql, engine);
+    const std::string& text = up_sql(m);
+    sql::Script script = sql::parse_script(text, engine);
     if (applied.count(m.version) != 0) {
       analyzer->replay(script);
       continue;
@@ -177,10 +179,10 @@ std::vector<Finding> lint(const MigrationSet& source, Engine engine, const std::
     for (const sql::Statement& st : script.statements) {
       // This statement's comments: from the end of the previous one's region
       // to the end of the line this one ends on (a trailing "; -- ..." counts).
-      std::size_t region_end = std::min(st.offset + st.text.size(), m.sql.size());
-      while (region_end < m.sql.size() && m.sql[region_end] != '\n') ++region_end;
+      std::size_t region_end = std::min(st.offset + st.text.size(), text.size());
+      while (region_end < text.size() && text[region_end] != '\n') ++region_end;
       std::vector<Ignore> ignores =
-          ignores_in(std::string_view(m.sql).substr(region_start, region_end - std::min(region_start, region_end)));
+          ignores_in(std::string_view(text).substr(region_start, region_end - std::min(region_start, region_end)));
       region_start = region_end;
       for (detail::Hit& hit : analyzer->check(st)) {
         const Rule* rule = find_rule(hit.rule);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "migration/lock.hpp"
+#include "strata/source.hpp"
 #include "strata/connection.hpp"
 #include "strata/error.hpp"
 #include "strata/graph.hpp"
@@ -236,7 +237,7 @@ AdoptResult Migrator::adopt(const AdoptOptions& options) {
           const Migration& m = *source_.find(*v);
           if (type == "SQL" && !r[1].is_null() && m.kind == MigrationKind::sql) {
             const auto recorded = static_cast<std::int32_t>(r.get<std::int64_t>(1));
-            const std::int32_t now = flyway_checksum(m.sql);
+            const std::int32_t now = flyway_checksum(up_sql(m));
             if (recorded != now) {
               problems.push_back(fmt::format("{}: Flyway recorded checksum {} for version {} ({}) but the file's is "
                                              "{}: it changed since Flyway applied it",

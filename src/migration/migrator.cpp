@@ -213,6 +213,10 @@ void Migrator::run_callback(std::string_view hook, const Migration* m) {
     if (hook == "after_migrate" && c.after_migrate) c.after_migrate(connection_);
     if (hook == "before_each" && c.before_each && m != nullptr) c.before_each(connection_, *m);
     if (hook == "after_each" && c.after_each && m != nullptr) c.after_each(connection_, *m);
+    if (hook == "before_undo" && c.before_undo) c.before_undo(connection_);
+    if (hook == "after_undo" && c.after_undo) c.after_undo(connection_);
+    if (hook == "before_each_undo" && c.before_each_undo && m != nullptr) c.before_each_undo(connection_, *m);
+    if (hook == "after_each_undo" && c.after_each_undo && m != nullptr) c.after_each_undo(connection_, *m);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -434,9 +438,10 @@ Migrator::Prepared Migrator::prepare(const Migration& m) const {
   Prepared p{std::nullopt, m.code_transactional,
              m.code_foreign_keys_off && connection_.engine() == Engine::sqlite, m.compat_floor};
   if (m.kind == MigrationKind::sql) {
-    if (auto nul = m.sql.find('\0'); nul != std::string::npos) {
+    const std::string& text = up_sql(m);
+    if (auto nul = text.find('\0'); nul != std::string::npos) {
       // A NUL would end the statement early at the engine: a broken file.
-      const std::string_view before(m.sql.data(), nul);
+      const std::string_view before(text.data(), nul);
       const int line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
       const auto nl = before.rfind('\n');
       const int column = static_cast<int>(nl == std::string_view::npos ? nul + 1 : nul - nl);
@@ -444,7 +449,7 @@ Migrator::Prepared Migrator::prepare(const Migration& m) const {
       e.at(SourcePosition{m.path, line, column, 0});
       throw e;
     }
-    p.script = parse_or_throw(m.path, m.sql, connection_.engine());
+    p.script = parse_or_throw(m.path, text, connection_.engine());
     p.transactional = !p.script->directives.no_transaction;
     if (p.transactional) refuse_transaction_control(m, *p.script);
     p.foreign_keys_off = p.script->directives.foreign_keys_off && connection_.engine() == Engine::sqlite;
@@ -468,7 +473,31 @@ std::string Migrator::script(const UpOptions& options) {
   }
   const std::string begin = engine == Engine::sqlite ? "BEGIN IMMEDIATE;\n" : "BEGIN;\n";
   bool group_open = false;  // options.group: a BEGIN is out, its COMMIT is not
-  for (const Migration* m : plan(options)) {
+  // The callback files, expanded where up() runs them; the library's hooks
+  // are code, so only named.
+  auto callback_sql = [&](std::string_view hook) {
+    std::string text;
+    if (const Migration* c = source_.callback(hook)) {
+      text += fmt::format("-- callback {}: {}\n", hook, c->path);
+      for (const auto& st : parse_or_throw(c->path, c->sql, engine).statements) text += st.text + ";\n";
+    }
+    const Callbacks& hooks = options_.callbacks;
+    const bool code = (hook == "before_migrate" && hooks.before_migrate) ||
+                      (hook == "after_migrate" && hooks.after_migrate) ||
+                      (hook == "before_each" && hooks.before_each) || (hook == "after_each" && hooks.after_each);
+    if (code) text += fmt::format("-- (the library's {} callback runs here: code, not shown)\n", hook);
+    return text;
+  };
+  const std::vector<const Migration*> steps = plan(options);
+  const std::vector<const Migration*> repeatables =
+      options.assume_applied ? std::vector<const Migration*>{} : pending_repeatables(options);
+  const bool work = !steps.empty() || !repeatables.empty();
+  auto callback_block = [&](std::string_view hook) {
+    const std::string body = callback_sql(hook);
+    if (!body.empty()) out += "\n" + begin + body + "COMMIT;\n";
+  };
+  if (work) callback_block("before_migrate");
+  for (const Migration* m : steps) {
     const Prepared p = prepare(*m);
     const bool tx = p.transactional;
     if (group_open && (!tx || p.foreign_keys_off)) {
@@ -491,30 +520,27 @@ std::string Migrator::script(const UpOptions& options) {
     } else if (!group_open) {
       out += begin;
     }
+    out += callback_sql("before_each");
     for (const auto& st : p.script->statements) out += st.text + ";\n";
+    out += callback_sql("after_each");
     if (p.foreign_keys_off) out += "PRAGMA foreign_key_check;  -- must return no rows\n";
     out += history.record_sql(*m, p.floor) + ";\n";
     if (tx && !group_open) out += "COMMIT;\n";
     if (p.foreign_keys_off) out += "PRAGMA foreign_keys = ON;\n";
   }
   if (group_open) out += "COMMIT;\n";
-  if (!options.assume_applied) {
-    const std::vector<const Migration*> repeatables = pending_repeatables(options);
-    if (!repeatables.empty()) {
-      detail::RepeatableTable table(connection_, options_.history);
-      if (!table.exists()) out += table.ensure_sql() + ";\n";
-      for (const Migration* r : repeatables) {
-        out += fmt::format("\n-- repeatable {}: {}\n", r->description, r->path) + begin;
-        for (const auto& st : parse_or_throw(r->path, r->sql, engine).statements) out += st.text + ";\n";
-        out += table.record_sql(r->description, r->checksum) + ";\nCOMMIT;\n";
-      }
+  if (!repeatables.empty()) {
+    detail::RepeatableTable table(connection_, options_.history);
+    if (!table.exists()) out += table.ensure_sql() + ";\n";
+    for (const Migration* r : repeatables) {
+      out += fmt::format("\n-- repeatable {}: {}\n", r->description, r->path) + begin;
+      out += callback_sql("before_each");
+      for (const auto& st : parse_or_throw(r->path, up_sql(*r), engine).statements) out += st.text + ";\n";
+      out += callback_sql("after_each");
+      out += table.record_sql(r->description, r->checksum) + ";\nCOMMIT;\n";
     }
   }
-  for (const char* hook : {"before_migrate", "before_each", "after_each", "after_migrate"}) {
-    if (const Migration* c = source_.callback(hook)) {
-      out += fmt::format("-- callback {} ({}) runs around the statements above; not shown\n", hook, c->path);
-    }
-  }
+  if (work) callback_block("after_migrate");
   return out;
 }
 
@@ -855,6 +881,12 @@ DownResult Migrator::down(const DownOptions& options) {
     throw Error(ErrorKind::usage, message);
   }
 
+  auto callback_in_transaction = [&](std::string_view hook) {
+    Transaction tx(connection_);
+    run_callback(hook, nullptr);
+    tx.commit();
+  };
+  if (!range.empty()) callback_in_transaction("before_undo");
   DownResult result;
   for (const auto* a : range) {
     const Migration& m = *source_.find(a->version);
@@ -863,6 +895,7 @@ DownResult Migrator::down(const DownOptions& options) {
     result.reverted.push_back(step);
     if (options.on_reverted) options.on_reverted(step);
   }
+  if (!range.empty()) callback_in_transaction("after_undo");
   return result;
 }
 
@@ -877,11 +910,13 @@ void Migrator::revert(const Migration& m, History& history, AppliedStep& step) {
     }
     ForeignKeysOff fk_off(connection_, script ? script->directives.foreign_keys_off : m.code_foreign_keys_off);
     auto body = [&] {
+      run_callback("before_each_undo", &m);
       if (script) {
         run_statements(connection_, m.down_path, *script);
       } else {
         run_code(m.down, connection_, m);
       }
+      run_callback("after_each_undo", &m);
     };
     if (transactional) {
       Transaction tx(connection_);

@@ -26,6 +26,7 @@
 #include "strata/error.hpp"
 #include "strata/graph.hpp"
 #include "strata/sql/splitter.hpp"
+#include "migration/source_cache.hpp"
 #include "migration/source_mautrix.hpp"
 #include "util/utf8.hpp"
 
@@ -140,7 +141,8 @@ struct SpecialFile {
   std::string error;
 };
 
-constexpr std::string_view kHooks[] = {"before_migrate", "before_each", "after_each", "after_migrate"};
+constexpr std::string_view kHooks[] = {"before_migrate", "before_each",      "after_each",      "after_migrate",
+                                       "before_undo",    "before_each_undo", "after_each_undo", "after_undo"};
 
 std::optional<SpecialFile> special_file(std::string_view name) {
   if (name.empty() || name.front() == '.') return std::nullopt;
@@ -194,7 +196,7 @@ std::string display_path(const std::string& prefix, const std::string& file) { r
 MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std::vector<std::string> problems,
                         Engine engine, const SourceOptions& options,
                         const std::function<std::optional<std::string>(const std::string&)>& read_file,
-                        bool read_down = true) {
+                        bool read_down = true, detail::SourceCache* cache = nullptr) {
   if (options.layout == SourceLayout::mautrix) {
     return detail::load_mautrix_files(dir, std::move(files), std::move(problems), engine, read_file);
   }
@@ -263,6 +265,7 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
     Migration m;
     const Candidate* up = nullptr;
     const Candidate* down = nullptr;
+    std::string header;  // from the cache, when the text is deferred
   };
   std::vector<Planned> planned;
   for (auto& [version, slot] : slots) {
@@ -321,9 +324,19 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
   for (std::size_t i = 0; i < planned.size(); ++i) {
     Planned& p = planned[i];
     Loaded& l = loaded[i];
+    if (cache != nullptr && (p.down == nullptr || !read_down)) {
+      if (const auto* hit = cache->find(p.up->file)) {
+        p.m.checksum = hit->checksum;
+        p.header = hit->header;
+        p.m.sql_deferred = true;
+        l.ok = true;
+        continue;
+      }
+    }
     l.ok = read(*p.up, p.m.sql, l.problems) &&
            (p.down == nullptr || !read_down || read(*p.down, p.m.down_sql, l.problems));
     if (l.ok) p.m.checksum = checksum(p.m.sql);
+    if (l.ok && cache != nullptr) cache->store(p.up->file, p.m.checksum, p.m.sql.substr(0, sql::header_length(p.m.sql)));
   }
 
   // Repeatable migrations and callbacks.
@@ -369,7 +382,8 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
     Migration& m = planned[i].m;
     // Its place in the graph, from the directives that open the file.
     std::vector<sql::Diagnostic> diagnostics;
-    const sql::Directives d = sql::read_header_directives(m.sql, &diagnostics);
+    const sql::Directives d =
+        sql::read_header_directives(m.sql_deferred ? std::string_view(planned[i].header) : m.sql, &diagnostics);
     for (const auto& diagnostic : diagnostics) {
       if (diagnostic.severity == sql::Diagnostic::Severity::error) {
         problems.push_back(fmt::format("{}:{}:{}: {}", m.path, diagnostic.line, diagnostic.column, diagnostic.message));
@@ -378,6 +392,7 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
     if (d.repeatable) {  // "-- strata: repeatable": not a version of the graph
       if (!m.down_path.empty()) problems.push_back(m.path + ": a repeatable migration has no down file");
       m.version = 0;
+      up_sql(m);  // repeatables are compared and run by their text
       repeatables.push_back(std::move(m));
       continue;
     }
@@ -434,6 +449,7 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
                        " (expected names like 0001_create_users.sql)");
   }
   if (!problems.empty()) detail::throw_source_problems(dir, problems);
+  if (cache != nullptr) cache->save();
   MigrationSet set(std::move(migrations));
   set.set_repeatables(std::move(repeatables));
   set.set_callbacks(std::move(callbacks));
@@ -562,9 +578,14 @@ MigrationSet load_directory(const fs::path& dir, Engine engine, const SourceOpti
     }
     files.push_back(std::move(file));
   }
+  std::optional<detail::SourceCache> cache;
+  if (!options.cache_dir.empty() && options.layout == SourceLayout::strata) {
+    cache.emplace(options.cache_dir, dir, dir_fd.get(), engine);
+  }
   return load_files(
       dir, std::move(files), std::move(problems), engine, options,
-      [&](const std::string& file) { return read_whole_file(dir_fd.get(), file); }, /*read_down=*/false);
+      [&](const std::string& file) { return read_whole_file(dir_fd.get(), file); }, /*read_down=*/false,
+      cache ? &*cache : nullptr);
 }
 
 std::string down_sql(const Migration& m) {
@@ -576,6 +597,23 @@ std::string down_sql(const Migration& m) {
                                        ": not valid UTF-8 (byte offset " + std::to_string(bad->offset) + ")");
   }
   return *text;
+}
+
+const std::string& up_sql(const Migration& m) {
+  if (!m.sql_deferred) return m.sql;
+  auto text = read_whole_file(AT_FDCWD, m.path);
+  if (!text) throw Error(ErrorKind::source, m.path + ": cannot be read");
+  if (auto bad = util::find_invalid_utf8(*text)) {
+    throw Error(ErrorKind::source, m.path + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column) +
+                                       ": not valid UTF-8 (byte offset " + std::to_string(bad->offset) + ")");
+  }
+  if (checksum(*text) != m.checksum) {
+    throw Error(ErrorKind::source, m.path + ": changed while strata was running (its checksum is no longer the "
+                                            "one it was loaded with); run strata again");
+  }
+  m.sql = std::move(*text);
+  m.sql_deferred = false;
+  return m.sql;
 }
 
 MigrationSet load_embedded(const EmbeddedMigrations& embedded, Engine engine, const SourceOptions& options) {

@@ -824,6 +824,20 @@ Directives read_header_directives(std::string_view input, std::vector<Diagnostic
   return d;
 }
 
+std::size_t header_length(std::string_view input) {
+  const std::size_t bom = input.substr(0, kBom.size()) == kBom ? kBom.size() : 0;
+  const std::string_view text = input.substr(bom);
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = line_end(text, at);
+    std::size_t p = at;
+    while (p < end && (is_space_or_tab(text[p]) || text[p] == '\r')) ++p;
+    if (!(p + 1 < end && text[p] == '-' && text[p + 1] == '-') && p != end) break;
+    at = end < text.size() ? end + 1 : end;
+  }
+  return bom + at;
+}
+
 std::string render(const Diagnostic& d, std::string_view file, std::string_view text) {
   std::string out;
   out.append(file);

@@ -48,6 +48,8 @@ struct Case {
   std::vector<Version> history;        // the versions recorded afterwards
   bool no_db = false;
   std::function<void(const Env&)> after;  // extra checks
+  // Runs the case instead of `strata ARGS -d URL` (a case with a server of its own).
+  std::function<RunResult(const Env&)> run_instead;
 };
 
 // The other migrator of LockHeldByAnotherMigrator, stopped by its check.
@@ -61,6 +63,9 @@ std::vector<std::string> skip(const std::string& why) {
 
 const char* kA = "CREATE TABLE a (id INTEGER PRIMARY KEY);\n";
 const char* kB = "CREATE TABLE b (id INTEGER PRIMARY KEY);\n";
+
+// The file of a sqlite: URL.
+std::string url_path(const std::string& url) { return DatabaseUrl::parse(url).sqlite_path; }
 
 // Applies 0001 (table a) so a case starts from a database with history.
 void applied_a(const Env& e) {
@@ -388,12 +393,92 @@ std::vector<Case> catalogue() {
                    }});
   c.push_back(Case{"ServerStoppedMidRun",
                    [](const Env& e) -> V {
-                     return skip(e.db.engine() == Engine::sqlite
-                                          ? "SQLite has no server"
-                                          : "not covered yet: the shared test server cannot be stopped mid-suite "
-                                            "(TerminatedBackendMidMigration covers a dropped connection)");
+                     if (e.db.engine() == Engine::sqlite) return skip("SQLite has no server");
+                     e.add("0001_a.sql", kA);
+                     e.add("0002_b.sql", "CREATE TABLE b (id INTEGER PRIMARY KEY);\nSELECT pg_sleep(30);\n");
+                     return {};
                    },
-                   0, "", {}});
+                   5, "connection", {}, true,
+                   [](const Env& e) {
+                     // The nested cluster's state after its restart.
+                     EXPECT_EQ(test::read_file(e.dir / "history"), "1\n") << "history after the restart";
+                     EXPECT_EQ(test::read_file(e.dir / "tables"), "true,false\n") << "a kept, b rolled back";
+                   },
+                   [](const Env& e) {
+                     // A cluster of its own: the suite's shared server must keep running.
+                     const fs::path root = fs::path(STRATA_TEST_DATA_DIR).parent_path().parent_path();
+                     test::Process p(root / "scripts" / "with-postgres",
+                                     {(root / "tests" / "support" / "server_stopped_mid_run.sh").string(), STRATA_BINARY,
+                                      e.dir.string()},
+                                     e.dir);
+                     RunResult wrapper = p.wait();
+                     EXPECT_EQ(wrapper.code, 0) << wrapper.err;
+                     RunResult r;
+                     r.code = std::stoi(test::read_file(e.dir / "strata.code"));
+                     r.out = test::read_file(e.dir / "strata.out");
+                     r.err = test::read_file(e.dir / "strata.err");
+                     return r;
+                   }});
+  // Read-only databases: a SQLite file (bind-mounted read-only over itself:
+  // root ignores file modes) or a PostgreSQL database whose transactions are
+  // read-only (a standby, or default_transaction_read_only).
+  c.push_back(Case{"ReadOnlyDatabase",
+                   [](const Env& e) -> V {
+                     applied_a(e);
+                     e.add("0002_b.sql", kB);
+                     if (e.db.engine() == Engine::postgres) {
+                       auto conn = e.db.connect();
+                       conn->execute("SET default_transaction_read_only = off");
+                       const std::string name = conn->fetch_value<std::string>("SELECT current_database()");
+                       conn->execute("ALTER DATABASE \"" + name + "\" SET default_transaction_read_only = on");
+                       return V{"up"};
+                     }
+                     if (::geteuid() != 0) return skip("a read-only bind mount needs root");
+                     const std::string file = url_path(e.db.url());
+                     if (::mount(file.c_str(), file.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+                         ::mount(nullptr, file.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
+                       return skip(std::string("cannot bind-mount read-only here: ") + std::strerror(errno));
+                     }
+                     return V{"up"};
+                   },
+                   6, "read", {1}, false,
+                   [](const Env& e) {
+                     if (e.db.engine() == Engine::postgres) {
+                       auto conn = e.db.connect();
+                       conn->execute("SET default_transaction_read_only = off");
+                       const std::string name = conn->fetch_value<std::string>("SELECT current_database()");
+                       conn->execute("ALTER DATABASE \"" + name + "\" RESET default_transaction_read_only");
+                     } else {
+                       ::umount(url_path(e.db.url()).c_str());
+                     }
+                     EXPECT_FALSE(test::table_exists(*e.db.connect(), "b"));
+                   }});
+  c.push_back(Case{"ReadOnlyDatabaseDirectory",
+                   [](const Env& e) -> V {
+                     if (e.db.engine() == Engine::postgres) return skip("a PostgreSQL database has no directory");
+                     if (::geteuid() != 0) return skip("a read-only bind mount needs root");
+                     const fs::path ro = e.dir / "ro";
+                     fs::create_directories(ro);
+                     e.add("0001_a.sql", kA);
+                     RunResult first = e.run({"up", "-d", "sqlite:" + (ro / "app.db").string()}, false);
+                     EXPECT_EQ(first.code, 0) << first.err;
+                     e.add("0002_b.sql", kB);
+                     if (::mount(ro.c_str(), ro.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+                         ::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
+                       return skip(std::string("cannot bind-mount read-only here: ") + std::strerror(errno));
+                     }
+                     return V{"up", "-d", "sqlite:" + (ro / "app.db").string()};
+                   },
+                   5, "is not writable", {}, true,
+                   [](const Env& e) {
+                     if (e.db.engine() != Engine::sqlite) return;
+                     const fs::path ro = e.dir / "ro";
+                     ::umount(ro.c_str());
+                     auto conn = connect("sqlite:" + (ro / "app.db").string());
+                     EXPECT_EQ(conn->fetch_value<std::string>("PRAGMA integrity_check"), "ok");
+                     EXPECT_EQ(conn->fetch_value<std::int64_t>("SELECT max(version) FROM strata_migrations"), 1);
+                     EXPECT_FALSE(test::table_exists(*conn, "b"));
+                   }});
   return c;
 }
 
@@ -407,7 +492,7 @@ TEST_P(BadInput, ExitCodeMessageAndNothingLost) {
   Env env{db, db.dir()};
   const std::vector<std::string> args = c.setup(env);
   if (::testing::Test::IsSkipped() || ::testing::Test::HasFailure()) return;
-  RunResult r = env.run(args, !c.no_db);
+  RunResult r = c.run_instead ? c.run_instead(env) : env.run(args, !c.no_db);
   EXPECT_EQ(r.code, c.code) << r.out << r.err;
   if (!c.message.empty()) EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("hunter2"), std::string::npos) << "a password in the output";

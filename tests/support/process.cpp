@@ -24,6 +24,7 @@ Process::Process(const std::filesystem::path& program, const std::vector<std::st
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  const std::string cache = std::filesystem::absolute(cwd / ".strata-cache").string();
 
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -37,6 +38,9 @@ Process::Process(const std::filesystem::path& program, const std::vector<std::st
     ::dup2(out, 1);
     ::dup2(err, 2);
     ::unsetenv("DATABASE_URL");
+    // The stat cache stays in the test's directory (removed with it), not
+    // in the user's ~/.cache, unless a test chose one.
+    if (::getenv("STRATA_CACHE_DIR") == nullptr) ::setenv("STRATA_CACHE_DIR", cache.c_str(), 1);
     ::execv(argv[0], argv.data());
     _exit(127);
   }

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <chrono>
 
 #include <unistd.h>
 
@@ -272,6 +274,98 @@ TEST(Checksum, LineEndingsAndBomDoNotCount) {
             "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7");
   EXPECT_EQ(checksum("a\r\nb"),
             "ced84cf901a39ae41d42dad2ab7b0f23990aeace44ae812052d96053083f693989fc05a8ae60f406e49deaf20a347c46");
+}
+
+
+// The stat cache (SourceOptions::cache_dir). Files must be older than a
+// second to be stored (git's racy rule), hence the one sleep.
+class SourceCacheTest : public SourceDir {
+ protected:
+  SourceOptions cached() {
+    SourceOptions o;
+    o.cache_dir = dir_ / "cache";
+    return o;
+  }
+  fs::path migrations() { return dir_ / "m"; }
+  void put(const std::string& name, const std::string& text) {
+    fs::create_directories(migrations());
+    std::ofstream(migrations() / name, std::ios::binary) << text;
+  }
+  static std::size_t deferred(const MigrationSet& set) {
+    std::size_t n = 0;
+    for (const auto& m : set.all()) n += m.sql_deferred;
+    return n;
+  }
+};
+
+TEST_F(SourceCacheTest, UnchangedFilesAreNotReadAgain) {
+  put("0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
+  put("0002_b.sql", "CREATE TABLE b (id INTEGER);\n");
+  put("0003_c.sql", "-- strata: parents 1\n-- strata: branch side\nCREATE TABLE c (id INTEGER);\n");
+  const MigrationSet fresh = load_directory(migrations(), Engine::sqlite, cached());
+  EXPECT_EQ(deferred(fresh), 0u);
+  EXPECT_FALSE(fs::exists(dir_ / "cache")) << "files modified within the last second were stored";
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const MigrationSet first = load_directory(migrations(), Engine::sqlite, cached());
+  EXPECT_EQ(deferred(first), 0u);
+  ASSERT_TRUE(fs::exists(dir_ / "cache"));
+  EXPECT_EQ(fs::status(dir_ / "cache").permissions() & fs::perms::all, fs::perms::owner_all);
+  for (const auto& e : fs::directory_iterator(dir_ / "cache")) {
+    EXPECT_EQ(e.status().permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  }
+
+  const MigrationSet second = load_directory(migrations(), Engine::sqlite, cached());
+  EXPECT_EQ(deferred(second), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const Migration& a = first.all()[i];
+    const Migration& b = second.all()[i];
+    EXPECT_EQ(a.checksum, b.checksum);
+    EXPECT_EQ(a.parents, b.parents);  // the header's directives, from the cache
+    EXPECT_EQ(a.branch, b.branch);
+    EXPECT_EQ(up_sql(b), a.sql);
+    EXPECT_FALSE(b.sql_deferred);
+  }
+  EXPECT_EQ(second.find(3)->branch, "side");
+
+  // An edit of the same size is a miss (ctime and mtime moved).
+  put("0002_b.sql", "CREATE TABLE B (id INTEGER);\n");
+  const MigrationSet third = load_directory(migrations(), Engine::sqlite, cached());
+  EXPECT_FALSE(third.find(2)->sql_deferred);
+  EXPECT_NE(third.find(2)->checksum, first.find(2)->checksum);
+  EXPECT_TRUE(third.find(1)->sql_deferred);
+}
+
+TEST_F(SourceCacheTest, AFileEditedAfterLoadingIsRefusedWhenRead) {
+  put("0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  load_directory(migrations(), Engine::sqlite, cached());
+  const MigrationSet set = load_directory(migrations(), Engine::sqlite, cached());
+  ASSERT_TRUE(set.find(1)->sql_deferred);
+  put("0001_a.sql", "DROP TABLE everything;\n");
+  try {
+    up_sql(*set.find(1));
+    ADD_FAILURE() << "an edited file was taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::source);
+    EXPECT_NE(std::string(e.what()).find("changed while strata was running"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SourceCacheTest, ABrokenOrUnwritableCacheIsIgnored) {
+  put("0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  load_directory(migrations(), Engine::sqlite, cached());
+  for (const auto& e : fs::directory_iterator(dir_ / "cache")) {
+    std::ofstream(e.path(), std::ios::binary) << "garbage\tnot a cache\n";
+  }
+  const MigrationSet set = load_directory(migrations(), Engine::sqlite, cached());
+  EXPECT_EQ(deferred(set), 0u);
+  EXPECT_EQ(up_sql(*set.find(1)), "CREATE TABLE a (id INTEGER);\n");
+
+  SourceOptions blocked;
+  blocked.cache_dir = migrations() / "0001_a.sql" / "cache";  // under a file: cannot be created
+  EXPECT_EQ(deferred(load_directory(migrations(), Engine::sqlite, blocked)), 0u);
 }
 
 }  // namespace

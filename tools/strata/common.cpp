@@ -328,11 +328,26 @@ std::unique_ptr<Connection> open_database(const CommonOptions& options) {
   return connect(database_url(options));
 }
 
+// Where the stat cache of migration directories lives (strata/source.hpp):
+// $STRATA_CACHE_DIR (set empty: no cache), else $XDG_CACHE_HOME/strata,
+// else ~/.cache/strata.
+std::filesystem::path source_cache_dir() {
+  if (const char* dir = std::getenv("STRATA_CACHE_DIR")) return dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') {
+    return std::filesystem::path(xdg) / "strata";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') {
+    return std::filesystem::path(home) / ".cache" / "strata";
+  }
+  return {};
+}
+
 MigrationSet load_source(const CommonOptions& options, Engine engine) {
   SourceOptions source;
   source.explicit_graph = options.graph == "explicit";
   // mautrix-go's version table goes with its upgrade directories.
   if (options.history_format == "mautrix") source.layout = SourceLayout::mautrix;
+  source.cache_dir = source_cache_dir();
   return load_directory(options.source, engine, source);
 }
 

@@ -148,6 +148,11 @@ Script parse_script(std::string_view text, Engine dialect);
 // Problems are appended to `diagnostics` as parse_script reports them.
 Directives read_header_directives(std::string_view text, std::vector<Diagnostic>* diagnostics);
 
+// The length of the part of `text` that read_header_directives reads (a BOM
+// and the leading comment and blank lines): read_header_directives of that
+// prefix gives the same directives and diagnostics.
+std::size_t header_length(std::string_view text);
+
 // Renders a diagnostic as "file:line:column: error: message" (or
 // "warning: "), then the offending source line (without its line break) and
 // a caret under the column. Tabs before the column are repeated in the caret

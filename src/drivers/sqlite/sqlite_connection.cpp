@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 #include <cctype>
 #include <climits>
@@ -701,6 +702,17 @@ std::unique_ptr<Connection> open_sqlite(const DatabaseUrl& url, const ConnectOpt
       setup(db.get(), "PRAGMA journal_mode = WAL", redacted, deadline);
     }
     setup(db.get(), "PRAGMA foreign_keys = ON", redacted, deadline);
+  } catch (Error& e) {
+    db.reset();
+    forget_created();
+    // A WAL database needs its -wal and -shm files beside it, even to read.
+    const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    if (!memory && ::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0) {
+      e.hint("the directory " + (dir.empty() ? std::string(".") : dir.string()) +
+             " is not writable (" + std::strerror(errno) + "): SQLite in WAL mode needs to create " + path +
+             "-wal and -shm beside the database");
+    }
+    throw;
   } catch (...) {
     db.reset();
     forget_created();
