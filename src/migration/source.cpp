@@ -268,6 +268,7 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
     std::string header;  // from the cache, when the text is deferred
   };
   std::vector<Planned> planned;
+  planned.reserve(slots.size());
   for (auto& [version, slot] : slots) {
     // An engine variant wins over the generic file on its own engine.
     const Candidate* up = one_of(slot.up_engine.empty() ? slot.up_generic : slot.up_engine);

@@ -134,34 +134,37 @@ const SourceCache::Entry* SourceCache::find(const std::string& file) {
   if (::fstatat(dir_fd_, file.c_str(), &st, 0) != 0 || !S_ISREG(st.st_mode)) return nullptr;
   const Key key{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
                 static_cast<std::uint64_t>(st.st_size), ns(st.st_mtim), ns(st.st_ctim)};
-  seen_[file] = key;
   auto it = stored_.find(file);
-  if (it == stored_.end() || !(it->second.key == key)) {
-    dirty_ = true;  // something to store, or an entry to replace
-    return nullptr;
+  if (it != stored_.end() && it->second.key == key) {
+    it->second.used = true;
+    return &it->second.entry;
   }
-  next_[file] = it->second;
-  return &it->second.entry;
+  missed_.insert_or_assign(file, key);
+  dirty_ = true;  // something to store, or an entry to replace
+  return nullptr;
 }
 
 void SourceCache::store(const std::string& file, std::string checksum, std::string header) {
   if (path_.empty()) return;
-  auto seen = seen_.find(file);
-  if (seen == seen_.end() || file.find_first_of("\t\n") != std::string::npos) return;
-  next_[file] = Stored{seen->second, Entry{std::move(checksum), std::move(header)}};
-  dirty_ = true;
+  auto missed = missed_.find(file);
+  if (missed == missed_.end() || file.find_first_of("\t\n") != std::string::npos) return;
+  stored_.insert_or_assign(file, Stored{missed->second, Entry{std::move(checksum), std::move(header)}, true});
 }
 
 void SourceCache::save() {
   if (path_.empty()) return;
   // Files gone since the cache was written also call for a rewrite.
-  if (!dirty_ && next_.size() == stored_.size()) return;
+  bool all_used = true;
+  for (const auto& [file, s] : stored_) all_used = all_used && s.used;
+  if (!dirty_ && all_used) return;
   struct timespec now {};
   ::clock_gettime(CLOCK_REALTIME, &now);
   const std::int64_t racy_after = ns(now) - 1000000000;
   std::string out = identity_ + '\n';
   std::size_t kept = 0;
-  for (const auto& [file, s] : next_) {
+  std::error_code ec;
+  for (const auto& [file, s] : stored_) {
+    if (!s.used) continue;
     if (s.key.mtime_ns >= racy_after || s.key.ctime_ns >= racy_after) continue;  // git's racy rule
     ++kept;
     out += file;
@@ -169,8 +172,7 @@ void SourceCache::save() {
     for (std::int64_t v : {s.key.mtime_ns, s.key.ctime_ns}) out += '\t' + std::to_string(v);
     out += '\t' + s.entry.checksum + '\t' + to_hex(s.entry.header) + '\n';
   }
-  if (kept == 0 && stored_.empty()) return;  // nothing worth a file yet
-  std::error_code ec;
+  if (kept == 0 && !fs::exists(path_, ec)) return;  // nothing worth a file yet
   const fs::path dir = path_.parent_path();
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);

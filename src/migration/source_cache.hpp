@@ -58,15 +58,15 @@ class SourceCache {
   struct Stored {
     Key key;
     Entry entry;
+    bool used = false;  // seen by this load: written back by save()
   };
   void read();
 
   std::filesystem::path path_;  // the cache file; empty = disabled
   std::string identity_;        // its first line: the directory and engine
   int dir_fd_;
-  std::map<std::string, Stored, std::less<>> stored_;  // as read from the cache file
-  std::map<std::string, Key, std::less<>> seen_;       // stat of every file find() looked at
-  std::map<std::string, Stored, std::less<>> next_;    // what save() writes
+  std::map<std::string, Stored, std::less<>> stored_;  // read from the cache file, then updated
+  std::map<std::string, Key, std::less<>> missed_;     // stat of each file find() had no entry for
   bool dirty_ = false;
 };
 
