@@ -261,14 +261,18 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
   };
 
   // First, which files make each version's migration (names only) ...
+  // The migrations live in `ms` from the start (one vector of them: a
+  // second one to move them into cost a fault per page in a no-op run);
+  // planned[i] says where ms[i] comes from.
   struct Planned {
-    Migration m;
     const Candidate* up = nullptr;
     const Candidate* down = nullptr;
-    std::string header;  // from the cache, when the text is deferred
+    std::string_view header;  // from the cache, when the text is deferred
   };
   std::vector<Planned> planned;
+  std::vector<Migration> ms;
   planned.reserve(slots.size());
+  ms.reserve(slots.size());
   for (auto& [version, slot] : slots) {
     // An engine variant wins over the generic file on its own engine.
     const Candidate* up = one_of(slot.up_engine.empty() ? slot.up_generic : slot.up_engine);
@@ -302,14 +306,12 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
                          up->name.version_text + "_" + up->name.description + ".up.sql");
     }
 
-    Planned p;
-    p.m.version = version;
-    p.m.description = up->name.description;
-    p.m.path = display_path(prefix, up->file);
-    if (down != nullptr) p.m.down_path = display_path(prefix, down->file);
-    p.up = up;
-    p.down = down;
-    planned.push_back(std::move(p));
+    Migration& m = ms.emplace_back();
+    m.version = version;
+    m.description = up->name.description;
+    m.path = display_path(prefix, up->file);
+    if (down != nullptr) m.down_path = display_path(prefix, down->file);
+    planned.push_back(Planned{up, down, {}});
   }
 
   // ... then their contents and checksums: most of a no-op `up`, and mostly
@@ -324,20 +326,21 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
   std::vector<Loaded> loaded(planned.size());
   for (std::size_t i = 0; i < planned.size(); ++i) {
     Planned& p = planned[i];
+    Migration& m = ms[i];
     Loaded& l = loaded[i];
     if (cache != nullptr && (p.down == nullptr || !read_down)) {
       if (const auto* hit = cache->find(p.up->file)) {
-        p.m.checksum = hit->checksum;
-        p.header = hit->header;
-        p.m.sql_deferred = true;
+        m.checksum = hit->checksum;
+        p.header = hit->header;  // the cache outlives this load
+        m.sql_deferred = true;
         l.ok = true;
         continue;
       }
     }
-    l.ok = read(*p.up, p.m.sql, l.problems) &&
-           (p.down == nullptr || !read_down || read(*p.down, p.m.down_sql, l.problems));
-    if (l.ok) p.m.checksum = checksum(p.m.sql);
-    if (l.ok && cache != nullptr) cache->store(p.up->file, p.m.checksum, p.m.sql.substr(0, sql::header_length(p.m.sql)));
+    l.ok = read(*p.up, m.sql, l.problems) &&
+           (p.down == nullptr || !read_down || read(*p.down, m.down_sql, l.problems));
+    if (l.ok) m.checksum = checksum(m.sql);
+    if (l.ok && cache != nullptr) cache->store(p.up->file, m.checksum, m.sql.substr(0, sql::header_length(m.sql)));
   }
 
   // Repeatable migrations and callbacks.
@@ -373,18 +376,18 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
   }
 
   // ... and last, in version order, the chain of parents and the problems.
-  std::vector<Migration> migrations;
-  migrations.reserve(planned.size());
+  // Kept migrations are compacted to the front of `ms`.
+  std::size_t kept = 0;
   Version previous = 0;
   bool has_previous = false;
   for (std::size_t i = 0; i < planned.size(); ++i) {
     problems.insert(problems.end(), loaded[i].problems.begin(), loaded[i].problems.end());
     if (!loaded[i].ok) continue;
-    Migration& m = planned[i].m;
+    Migration& m = ms[i];
     // Its place in the graph, from the directives that open the file.
     std::vector<sql::Diagnostic> diagnostics;
     const sql::Directives d =
-        sql::read_header_directives(m.sql_deferred ? std::string_view(planned[i].header) : m.sql, &diagnostics);
+        sql::read_header_directives(m.sql_deferred ? planned[i].header : std::string_view(m.sql), &diagnostics);
     for (const auto& diagnostic : diagnostics) {
       if (diagnostic.severity == sql::Diagnostic::Severity::error) {
         problems.push_back(fmt::format("{}:{}:{}: {}", m.path, diagnostic.line, diagnostic.column, diagnostic.message));
@@ -410,8 +413,11 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
     m.alembic_revision = d.alembic_revision;
     previous = m.version;
     has_previous = true;
-    migrations.push_back(std::move(m));
+    if (kept != i) ms[kept] = std::move(m);
+    ++kept;
   }
+  ms.resize(kept);
+  std::vector<Migration> migrations = std::move(ms);
   // Every prerequisite named must exist, and the graph must have no cycle.
   {
     std::set<Version> known;

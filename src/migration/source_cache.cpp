@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <ctime>
@@ -81,21 +82,20 @@ SourceCache::SourceCache(const fs::path& cache_dir, const fs::path& dir, int dir
 void SourceCache::read() {
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
-  std::string text;
   struct stat st {};
   if (::fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size < (64 << 20)) {
-    text.resize(static_cast<std::size_t>(st.st_size));
+    text_.resize(static_cast<std::size_t>(st.st_size));
     std::size_t done = 0;
-    while (done < text.size()) {
-      const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
+    while (done < text_.size()) {
+      const ssize_t n = ::read(fd, text_.data() + done, text_.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       done += static_cast<std::size_t>(n);
     }
-    text.resize(done);
+    text_.resize(done);
   }
   ::close(fd);
-  std::string_view rest = text;
+  std::string_view rest = text_;
   auto next_line = [&]() -> std::optional<std::string_view> {
     const std::size_t nl = rest.find('\n');
     if (nl == std::string_view::npos) return std::nullopt;  // a torn last line is dropped
@@ -105,7 +105,8 @@ void SourceCache::read() {
   };
   const auto first = next_line();
   if (!first || *first != identity_) return;
-  std::map<std::string, Stored, std::less<>> entries;
+  std::vector<Stored> entries;
+  entries.reserve(static_cast<std::size_t>(std::count(rest.begin(), rest.end(), '\n')));
   while (auto line = next_line()) {
     std::string_view fields[8];
     std::size_t n = 0;
@@ -117,14 +118,19 @@ void SourceCache::read() {
       l.remove_prefix(tab + 1);
     }
     Stored s;
-    if (n != 8 || !number(fields[1], &s.key.dev) || !number(fields[2], &s.key.ino) ||
+    std::string header;
+    if (n != 8 || fields[0].empty() || !number(fields[1], &s.key.dev) || !number(fields[2], &s.key.ino) ||
         !number(fields[3], &s.key.size) || !number(fields[4], &s.key.mtime_ns) ||
-        !number(fields[5], &s.key.ctime_ns) || fields[6].size() != 96 || !from_hex(fields[7], &s.entry.header)) {
+        !number(fields[5], &s.key.ctime_ns) || fields[6].size() != 96 || !from_hex(fields[7], &header)) {
+      headers_.clear();
       return;  // malformed: ignore the whole cache
     }
-    s.entry.checksum = std::string(fields[6]);
-    entries.emplace(std::string(fields[0]), std::move(s));
+    s.name = fields[0];
+    s.entry.checksum = fields[6];
+    if (!header.empty()) s.entry.header = headers_.emplace_back(std::move(header));
+    entries.push_back(s);
   }
+  std::sort(entries.begin(), entries.end(), [](const Stored& a, const Stored& b) { return a.name < b.name; });
   stored_ = std::move(entries);
 }
 
@@ -134,13 +140,13 @@ const SourceCache::Entry* SourceCache::find(const std::string& file) {
   if (::fstatat(dir_fd_, file.c_str(), &st, 0) != 0 || !S_ISREG(st.st_mode)) return nullptr;
   const Key key{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
                 static_cast<std::uint64_t>(st.st_size), ns(st.st_mtim), ns(st.st_ctim)};
-  auto it = stored_.find(file);
-  if (it != stored_.end() && it->second.key == key) {
-    it->second.used = true;
-    return &it->second.entry;
+  auto it = std::lower_bound(stored_.begin(), stored_.end(), std::string_view(file),
+                             [](const Stored& s, std::string_view name) { return s.name < name; });
+  if (it != stored_.end() && it->name == file && it->key == key) {
+    it->used = true;
+    return &it->entry;
   }
   missed_.insert_or_assign(file, key);
-  dirty_ = true;  // something to store, or an entry to replace
   return nullptr;
 }
 
@@ -148,31 +154,36 @@ void SourceCache::store(const std::string& file, std::string checksum, std::stri
   if (path_.empty()) return;
   auto missed = missed_.find(file);
   if (missed == missed_.end() || file.find_first_of("\t\n") != std::string::npos) return;
-  stored_.insert_or_assign(file, Stored{missed->second, Entry{std::move(checksum), std::move(header)}, true});
+  added_.insert_or_assign(file, Added{missed->second, std::move(checksum), std::move(header)});
 }
 
 void SourceCache::save() {
   if (path_.empty()) return;
-  // Files gone since the cache was written also call for a rewrite.
-  bool all_used = true;
-  for (const auto& [file, s] : stored_) all_used = all_used && s.used;
-  if (!dirty_ && all_used) return;
+  const bool all_used = std::all_of(stored_.begin(), stored_.end(), [](const Stored& s) { return s.used; });
+  if (added_.empty() && all_used) return;
   struct timespec now {};
   ::clock_gettime(CLOCK_REALTIME, &now);
   const std::int64_t racy_after = ns(now) - 1000000000;
-  std::string out = identity_ + '\n';
-  std::size_t kept = 0;
-  std::error_code ec;
-  for (const auto& [file, s] : stored_) {
-    if (!s.used) continue;
-    if (s.key.mtime_ns >= racy_after || s.key.ctime_ns >= racy_after) continue;  // git's racy rule
-    ++kept;
-    out += file;
-    for (std::uint64_t v : {s.key.dev, s.key.ino, s.key.size}) out += '\t' + std::to_string(v);
-    for (std::int64_t v : {s.key.mtime_ns, s.key.ctime_ns}) out += '\t' + std::to_string(v);
-    out += '\t' + s.entry.checksum + '\t' + to_hex(s.entry.header) + '\n';
+  // Every entry to keep, by name: the unchanged ones and the ones read now.
+  std::map<std::string_view, std::string> lines;
+  auto line = [&](std::string_view file, const Key& k, std::string_view checksum, std::string_view header) {
+    if (k.mtime_ns >= racy_after || k.ctime_ns >= racy_after) return;  // git's racy rule
+    std::string out(file);
+    for (std::uint64_t v : {k.dev, k.ino, k.size}) out += '\t' + std::to_string(v);
+    for (std::int64_t v : {k.mtime_ns, k.ctime_ns}) out += '\t' + std::to_string(v);
+    out += '\t';
+    out += checksum;
+    out += '\t' + to_hex(header) + '\n';
+    lines.insert_or_assign(file, std::move(out));
+  };
+  for (const Stored& s : stored_) {
+    if (s.used) line(s.name, s.key, s.entry.checksum, s.entry.header);
   }
-  if (kept == 0 && !fs::exists(path_, ec)) return;  // nothing worth a file yet
+  for (const auto& [file, a] : added_) line(file, a.key, a.checksum, a.header);
+  std::error_code ec;
+  if (lines.empty() && !fs::exists(path_, ec)) return;  // nothing worth a file yet
+  std::string out = identity_ + '\n';
+  for (const auto& [file, text] : lines) out += text;
   const fs::path dir = path_.parent_path();
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);

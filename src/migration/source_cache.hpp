@@ -22,7 +22,10 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <deque>
 #include <map>
+#include <string_view>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -33,20 +36,22 @@ namespace strata::detail {
 class SourceCache {
  public:
   struct Entry {
-    std::string checksum;  // strata's hex SHA-384 of the text
-    std::string header;    // the text's first sql::header_length() bytes
+    std::string_view checksum;  // strata's hex SHA-384 of the text
+    std::string_view header;    // the text's first sql::header_length() bytes
   };
 
   // `dir_fd` is the open directory (used, not owned); `dir` names it.
   SourceCache(const std::filesystem::path& cache_dir, const std::filesystem::path& dir, int dir_fd, Engine engine);
+  SourceCache(const SourceCache&) = delete;
+  SourceCache& operator=(const SourceCache&) = delete;
 
-  // The entry for `file` when the file is unchanged since it was stored;
-  // stats the file (the result is kept for store()).
+  // The entry for `file` when the file is unchanged since it was stored
+  // (valid as long as this cache); stats the file (kept for store()).
   const Entry* find(const std::string& file);
   // Records what was read from `file` (stat taken by find()).
   void store(const std::string& file, std::string checksum, std::string header);
-  // Writes the cache if store() added or changed anything. Entries of files
-  // not seen by this load are dropped.
+  // Writes the cache if store() added anything or an entry was not used
+  // (a file gone or changed). Entries of files this load did not see go.
   void save();
 
  private:
@@ -55,19 +60,28 @@ class SourceCache {
     std::int64_t mtime_ns = 0, ctime_ns = 0;
     bool operator==(const Key&) const = default;
   };
+  // An entry read from the cache file: views into text_ (or headers_).
   struct Stored {
+    std::string_view name;
     Key key;
     Entry entry;
-    bool used = false;  // seen by this load: written back by save()
+    bool used = false;  // found unchanged by this load: written back by save()
+  };
+  // An entry this load read the file for.
+  struct Added {
+    Key key;
+    std::string checksum, header;
   };
   void read();
 
   std::filesystem::path path_;  // the cache file; empty = disabled
   std::string identity_;        // its first line: the directory and engine
   int dir_fd_;
-  std::map<std::string, Stored, std::less<>> stored_;  // read from the cache file, then updated
-  std::map<std::string, Key, std::less<>> missed_;     // stat of each file find() had no entry for
-  bool dirty_ = false;
+  std::string text_;                              // the cache file's bytes
+  std::deque<std::string> headers_;               // decoded non-empty headers (stable addresses)
+  std::vector<Stored> stored_;                    // sorted by name
+  std::map<std::string, Key, std::less<>> missed_;  // stat of each file find() had no entry for
+  std::map<std::string, Added, std::less<>> added_;
 };
 
 }  // namespace strata::detail
