@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "strata/error.hpp"
+#include "strata/source.hpp"
 
 namespace strata {
 
@@ -118,8 +119,10 @@ std::string raw_checksum(std::string_view text) {
 
 std::string sqlx_checksum(const Migration& m) {
   if (m.kind != MigrationKind::sql) return m.checksum;
-  const bool normalised = m.sql.starts_with("\xEF\xBB\xBF") || m.sql.find('\r') != std::string::npos;
-  return normalised ? raw_checksum(m.sql) : m.checksum;
+  // The raw bytes: a file the stat cache vouched for is read now.
+  const std::string& text = up_sql(m);
+  const bool normalised = text.starts_with("\xEF\xBB\xBF") || text.find('\r') != std::string::npos;
+  return normalised ? raw_checksum(text) : m.checksum;
 }
 
 }  // namespace strata

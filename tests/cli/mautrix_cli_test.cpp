@@ -72,9 +72,8 @@ TEST_P(MautrixLayout, FreshDatabaseTakesTheLatestSchemaInOneStep) {
   }
   RunResult status = run({"status", "--json"});
   ASSERT_EQ(status.code, 0) << status.err;
-  for (const auto& m : nlohmann::json::parse(status.out)["migrations"]) {
-    EXPECT_EQ(m["state"], "applied") << status.out;
-  }
+  const auto j = nlohmann::json::parse(status.out);  // kept alive for the loop
+  for (const auto& m : j["migrations"]) EXPECT_EQ(m["state"], "applied") << status.out;
   RunResult again = run({"up"});
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.out.find("up to date"), std::string::npos) << again.out;
