@@ -51,6 +51,15 @@ void throw_source_problems(const fs::path& dir, const std::vector<std::string>& 
   throw Error(ErrorKind::source, message);
 }
 
+std::optional<std::string> text_problem(const std::string& path, const std::optional<std::string>& text) {
+  if (!text) return path + ": cannot be read";
+  if (auto bad = util::find_invalid_utf8(*text)) {
+    return path + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column) +
+           ": not valid UTF-8 (byte offset " + std::to_string(bad->offset) + ")";
+  }
+  return std::nullopt;
+}
+
 }  // namespace detail
 
 namespace {
@@ -234,18 +243,12 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
 
   // Reads one file into `out`; a problem goes to `found`.
   auto read = [&](const Candidate& c, std::string& out, std::vector<std::string>& found) -> bool {
-    std::string path = display_path(prefix, c.file);
     auto text = read_file(c.file);
-    if (!text) {
-      found.push_back(path + ": cannot be read");
+    if (auto problem = detail::text_problem(display_path(prefix, c.file), text)) {
+      found.push_back(std::move(*problem));
       return false;
     }
     out = std::move(*text);
-    if (auto bad = util::find_invalid_utf8(out)) {
-      found.push_back(path + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column) +
-                      ": not valid UTF-8 (byte offset " + std::to_string(bad->offset) + ")");
-      return false;
-    }
     return true;
   };
 
@@ -595,30 +598,31 @@ MigrationSet load_directory(const fs::path& dir, Engine engine, const SourceOpti
       cache ? &*cache : nullptr);
 }
 
+namespace {
+
+// A file read after loading (a down script, a deferred up script), by the
+// path it is shown as; Error{source} as the loader would report it.
+std::string read_later(const std::string& path) {
+  auto text = read_whole_file(AT_FDCWD, path);
+  if (auto problem = detail::text_problem(path, text)) throw Error(ErrorKind::source, *problem);
+  return std::move(*text);
+}
+
+}  // namespace
+
 std::string down_sql(const Migration& m) {
   if (!m.down_sql.empty() || m.down_path.empty()) return m.down_sql;
-  auto text = read_whole_file(AT_FDCWD, m.down_path);
-  if (!text) throw Error(ErrorKind::source, m.down_path + ": cannot be read");
-  if (auto bad = util::find_invalid_utf8(*text)) {
-    throw Error(ErrorKind::source, m.down_path + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column) +
-                                       ": not valid UTF-8 (byte offset " + std::to_string(bad->offset) + ")");
-  }
-  return *text;
+  return read_later(m.down_path);
 }
 
 const std::string& up_sql(const Migration& m) {
   if (!m.sql_deferred) return m.sql;
-  auto text = read_whole_file(AT_FDCWD, m.path);
-  if (!text) throw Error(ErrorKind::source, m.path + ": cannot be read");
-  if (auto bad = util::find_invalid_utf8(*text)) {
-    throw Error(ErrorKind::source, m.path + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column) +
-                                       ": not valid UTF-8 (byte offset " + std::to_string(bad->offset) + ")");
-  }
-  if (checksum(*text) != m.checksum) {
+  std::string text = read_later(m.path);
+  if (checksum(text) != m.checksum) {
     throw Error(ErrorKind::source, m.path + ": changed while strata was running (its checksum is no longer the "
                                             "one it was loaded with); run strata again");
   }
-  m.sql = std::move(*text);
+  m.sql = std::move(text);
   m.sql_deferred = false;
   return m.sql;
 }

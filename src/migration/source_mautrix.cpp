@@ -23,7 +23,6 @@
 
 #include "strata/error.hpp"
 #include "strata/source.hpp"
-#include "util/utf8.hpp"
 
 namespace strata::detail {
 namespace fs = std::filesystem;
@@ -101,12 +100,10 @@ std::string parse_header(std::string_view text, Header* h) {
   return {};
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
-
 }  // namespace
 
 bool is_mautrix_file(std::string_view name) {
-  return !name.empty() && name.front() != '.' && name.size() > 4 && ends_with(name, ".sql");
+  return !name.empty() && name.front() != '.' && name.size() > 4 && name.ends_with(".sql");
 }
 
 MigrationSet load_mautrix_files(const fs::path& dir, std::vector<std::string> files, std::vector<std::string> problems,
@@ -118,13 +115,8 @@ MigrationSet load_mautrix_files(const fs::path& dir, std::vector<std::string> fi
   // The file's text, or a problem.
   auto read = [&](const std::string& file, std::string* out) -> bool {
     auto text = read_file(file);
-    if (!text) {
-      problems.push_back(prefix + file + ": cannot be read");
-      return false;
-    }
-    if (auto bad = util::find_invalid_utf8(*text)) {
-      problems.push_back(fmt::format("{}{}:{}:{}: not valid UTF-8 (byte offset {})", prefix, file, bad->line,
-                                     bad->column, bad->offset));
+    if (auto problem = text_problem(prefix + file, text)) {
+      problems.push_back(std::move(*problem));
       return false;
     }
     *out = std::move(*text);
@@ -144,11 +136,11 @@ MigrationSet load_mautrix_files(const fs::path& dir, std::vector<std::string> fi
     if (!is_mautrix_file(file)) continue;
     Migration m;
     Header h;
-    const bool split = ends_with(file, ".sqlite.sql") || ends_with(file, ".postgres.sql");
+    const bool split = file.ends_with(".sqlite.sql") || file.ends_with(".postgres.sql");
     std::string shown = file;  // how clashes name it
     if (split) {
       const std::string_view base =
-          std::string_view(file).substr(0, file.size() - (ends_with(file, ".sqlite.sql") ? 11 : 13));
+          std::string_view(file).substr(0, file.size() - (file.ends_with(".sqlite.sql") ? 11 : 13));
       if (base.empty()) continue;  // ".sqlite.sql": hidden-like, dbutil's regex needs a name
       const std::string name(base);
       if (!split_done.insert(name).second) continue;
@@ -158,7 +150,7 @@ MigrationSet load_mautrix_files(const fs::path& dir, std::vector<std::string> fi
       for (const auto* need : {&pg, &lite}) {
         if (present.count(*need) == 0) {
           problems.push_back(fmt::format("{}{}: a split upgrade needs both dialects, and {} is missing", prefix,
-                                         ends_with(file, ".sqlite.sql") ? lite : pg, prefix + *need));
+                                         file.ends_with(".sqlite.sql") ? lite : pg, prefix + *need));
           ok = false;
         }
       }

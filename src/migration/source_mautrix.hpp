@@ -31,5 +31,8 @@ MigrationSet load_mautrix_files(const std::filesystem::path& dir, std::vector<st
 // ("migrations/"), and the error listing a source's problems.
 std::string display_prefix(const std::filesystem::path& dir);
 [[noreturn]] void throw_source_problems(const std::filesystem::path& dir, const std::vector<std::string>& problems);
+// The problem with a file's text as read (nullopt: unreadable), shown by
+// `path`: "cannot be read", or invalid UTF-8 at line:column; nullopt if none.
+std::optional<std::string> text_problem(const std::string& path, const std::optional<std::string>& text);
 
 }  // namespace strata::detail
