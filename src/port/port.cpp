@@ -7,6 +7,9 @@
 // target column's type family, from the inspected target schema.
 #include "strata/port.hpp"
 
+// OpenSSL's low-level SHA384_* (deprecated in OpenSSL 3, still shipped), as
+// strata::checksum uses them: no provider loading for one digest.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 #include <sqlite3.h>
 
