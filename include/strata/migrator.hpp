@@ -281,6 +281,9 @@ class Migrator {
   std::vector<const Migration*> pending_repeatables(const UpOptions& options);
   // Runs a callback file and hook (hook is "before_migrate", ...).
   void run_callback(std::string_view hook, const Migration* m);
+  // run_callback(hook, nullptr) in a transaction of its own (before/after
+  // a whole run: before_migrate, after_migrate, before_undo, after_undo).
+  void run_callback_in_transaction(std::string_view hook);
   // What up() applies given `applied` (targets, heads, limit).
   std::vector<const Migration*> plan_for(const std::vector<AppliedMigration>& applied, const UpOptions& options) const;
   // With mautrix's history: replaces the start of `plan` by the shortcut

@@ -27,6 +27,39 @@
 namespace strata {
 namespace {
 
+// The library's code hooks (Callbacks) by the name of the callback file they
+// run beside: whole-run hooks take the connection, per-migration ones also
+// the migration. One of the two members is set.
+struct CodeHook {
+  std::string_view name;
+  std::function<void(Connection&)> Callbacks::*whole_run;
+  std::function<void(Connection&, const Migration&)> Callbacks::*each;
+};
+constexpr CodeHook kCodeHooks[] = {
+    {"before_migrate", &Callbacks::before_migrate, nullptr},
+    {"after_migrate", &Callbacks::after_migrate, nullptr},
+    {"before_each", nullptr, &Callbacks::before_each},
+    {"after_each", nullptr, &Callbacks::after_each},
+    {"before_undo", &Callbacks::before_undo, nullptr},
+    {"after_undo", &Callbacks::after_undo, nullptr},
+    {"before_each_undo", nullptr, &Callbacks::before_each_undo},
+    {"after_each_undo", nullptr, &Callbacks::after_each_undo},
+};
+
+const CodeHook* code_hook(std::string_view name) {
+  for (const CodeHook& h : kCodeHooks) {
+    if (h.name == name) return &h;
+  }
+  return nullptr;
+}
+
+// Whether the library set a code hook for `name`.
+bool has_code_hook(const Callbacks& c, std::string_view name) {
+  const CodeHook* h = code_hook(name);
+  if (h == nullptr) return false;
+  return h->whole_run != nullptr ? static_cast<bool>(c.*(h->whole_run)) : static_cast<bool>(c.*(h->each));
+}
+
 using Clock = std::chrono::steady_clock;
 
 // SQLSTATE lock_not_available: lock_timeout expired (or NOWAIT failed).
@@ -209,19 +242,21 @@ void Migrator::run_callback(std::string_view hook, const Migration* m) {
   }
   const Callbacks& c = options_.callbacks;
   try {
-    if (hook == "before_migrate" && c.before_migrate) c.before_migrate(connection_);
-    if (hook == "after_migrate" && c.after_migrate) c.after_migrate(connection_);
-    if (hook == "before_each" && c.before_each && m != nullptr) c.before_each(connection_, *m);
-    if (hook == "after_each" && c.after_each && m != nullptr) c.after_each(connection_, *m);
-    if (hook == "before_undo" && c.before_undo) c.before_undo(connection_);
-    if (hook == "after_undo" && c.after_undo) c.after_undo(connection_);
-    if (hook == "before_each_undo" && c.before_each_undo && m != nullptr) c.before_each_undo(connection_, *m);
-    if (hook == "after_each_undo" && c.after_each_undo && m != nullptr) c.after_each_undo(connection_, *m);
+    if (const CodeHook* h = code_hook(hook)) {
+      if (h->whole_run != nullptr && c.*(h->whole_run)) (c.*(h->whole_run))(connection_);
+      if (h->each != nullptr && c.*(h->each) && m != nullptr) (c.*(h->each))(connection_, *m);
+    }
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
     throw Error(ErrorKind::sql, fmt::format("the {} callback threw: {}", hook, e.what()));
   }
+}
+
+void Migrator::run_callback_in_transaction(std::string_view hook) {
+  Transaction tx(connection_);
+  run_callback(hook, nullptr);
+  tx.commit();
 }
 
 ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>& applied,
@@ -481,11 +516,7 @@ std::string Migrator::script(const UpOptions& options) {
       text += fmt::format("-- callback {}: {}\n", hook, c->path);
       for (const auto& st : parse_or_throw(c->path, c->sql, engine).statements) text += st.text + ";\n";
     }
-    const Callbacks& hooks = options_.callbacks;
-    const bool code = (hook == "before_migrate" && hooks.before_migrate) ||
-                      (hook == "after_migrate" && hooks.after_migrate) ||
-                      (hook == "before_each" && hooks.before_each) || (hook == "after_each" && hooks.after_each);
-    if (code) text += fmt::format("-- (the library's {} callback runs here: code, not shown)\n", hook);
+    if (has_code_hook(options_.callbacks, hook)) text += fmt::format("-- (the library's {} callback runs here: code, not shown)\n", hook);
     return text;
   };
   const std::vector<const Migration*> steps = plan(options);
@@ -599,12 +630,7 @@ UpResult Migrator::up(const UpOptions& options) {
   if (options_.background_queue) BackgroundQueue(connection_, background_tables()).ensure();
   const std::vector<const Migration*> repeatables = pending_repeatables(options);
   const bool work = !plan.empty() || !repeatables.empty();
-  auto callback_in_transaction = [&](std::string_view hook) {
-    Transaction tx(connection_);
-    run_callback(hook, nullptr);
-    tx.commit();
-  };
-  if (work) callback_in_transaction("before_migrate");
+  if (work) run_callback_in_transaction("before_migrate");
 
   UpResult result;
   // With options.group: the open group's transaction and the migrations
@@ -705,7 +731,7 @@ UpResult Migrator::up(const UpOptions& options) {
       if (options.on_applied) options.on_applied(step);
     }
   }
-  if (work) callback_in_transaction("after_migrate");
+  if (work) run_callback_in_transaction("after_migrate");
   return result;
 }
 
@@ -881,12 +907,7 @@ DownResult Migrator::down(const DownOptions& options) {
     throw Error(ErrorKind::usage, message);
   }
 
-  auto callback_in_transaction = [&](std::string_view hook) {
-    Transaction tx(connection_);
-    run_callback(hook, nullptr);
-    tx.commit();
-  };
-  if (!range.empty()) callback_in_transaction("before_undo");
+  if (!range.empty()) run_callback_in_transaction("before_undo");
   DownResult result;
   for (const auto* a : range) {
     const Migration& m = *source_.find(a->version);
@@ -895,7 +916,7 @@ DownResult Migrator::down(const DownOptions& options) {
     result.reverted.push_back(step);
     if (options.on_reverted) options.on_reverted(step);
   }
-  if (!range.empty()) callback_in_transaction("after_undo");
+  if (!range.empty()) run_callback_in_transaction("after_undo");
   return result;
 }
 

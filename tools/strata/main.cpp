@@ -3,8 +3,15 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <sys/mman.h>
+
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "common.hpp"
 #include "exit_codes.hpp"
@@ -74,6 +81,32 @@ std::string unknown_argument(CLI::App& app, int argc, char** argv) {
 
 }  // namespace
 
+namespace {
+
+// For the commands a deployment runs at every start: fault in the heap a
+// load of ~1,000 migrations touches with one madvise() instead of one page
+// fault per page as malloc first writes each one (~500 of them, the largest
+// cost of a no-op `up` after the process start: bench/noop). Large blocks
+// come from the same heap (not a fresh mmap per vector that grows past
+// 128 KiB) and freed memory stays in it until exit. Linux 5.14+ and glibc;
+// elsewhere, or if the kernel refuses, nothing happens. The prefault costs
+// ~0.2 ms where there are only a few migrations (bench/noop/RESULTS.md).
+void prefault_heap() {
+#if defined(__GLIBC__) && defined(MADV_POPULATE_WRITE)
+  constexpr std::size_t kBytes = 2 << 20;
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, 16 << 20);
+  void* block = std::malloc(kBytes);
+  if (block == nullptr) return;
+  const auto start = (reinterpret_cast<std::uintptr_t>(block) + 4095) & ~std::uintptr_t{4095};
+  const auto end = (reinterpret_cast<std::uintptr_t>(block) + kBytes) & ~std::uintptr_t{4095};
+  if (end > start) ::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE);
+  std::free(block);  // back to the heap's free space, populated
+#endif
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace strata::cli;
   bool json = false;
@@ -105,6 +138,7 @@ int main(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], h.name) == 0) only = &h;
   }
   if (only != nullptr) {
+    prefault_heap();
     only->setup(app);
   } else {
     setup_new(app);
