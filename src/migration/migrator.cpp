@@ -202,9 +202,9 @@ void Migrator::warn(std::string_view message) const {
 StatusReport Migrator::status() {
   History history(connection_, options_.history);
   StatusReport report;
-  report.history_exists = history.exists();
-  std::vector<AppliedMigration> applied;
-  if (report.history_exists) applied = read_history(history);
+  // Read first: rows prove the table exists without a catalog query.
+  std::vector<AppliedMigration> applied = read_history(history);
+  report.history_exists = !applied.empty() || history.exists();
   report.migrations = compare(source_, applied);
   report.code_latest = source_.latest();
   report.compat_floor = compat_floor(applied);
@@ -334,8 +334,9 @@ ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>&
 
 ValidationReport Migrator::validate() {
   History history(connection_, options_.history);
-  bool exists = history.exists();
-  auto report = validate_history(exists ? read_history(history) : std::vector<AppliedMigration>{}, exists);
+  std::vector<AppliedMigration> applied = read_history(history);  // rows prove the table exists
+  const bool exists = !applied.empty() || history.exists();
+  auto report = validate_history(applied, exists);
   for (const auto& w : report.warnings) warn(w);
   return report;
 }
@@ -584,8 +585,9 @@ UpResult Migrator::up(const UpOptions& options) {
   std::set<Version> done;  // applied, as read before the lock
   {
     History probe(connection_, options_.history);
-    if (probe.exists()) {
-      std::vector<AppliedMigration> applied = read_history(probe);
+    // Read first: rows prove the table exists without a catalog query.
+    std::vector<AppliedMigration> applied = read_history(probe);
+    if (!applied.empty() || probe.exists()) {
       auto report = validate_history(applied, true);
       if (report.ok() && plan_for(applied, options).empty() && pending_repeatables(options).empty()) {
         for (const auto& w : report.warnings) warn(w);

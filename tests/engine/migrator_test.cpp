@@ -252,6 +252,37 @@ TEST_P(MigratorTest, CustomHistoryTableAndHostileNames) {
   EXPECT_TRUE(table_exists(*c, "a"));
 }
 
+// An absent history table (or, on PostgreSQL, an absent schema) reads as
+// empty and not existing, whether read outside a transaction (PostgreSQL
+// then reads without asking the catalog) or inside one, which the read
+// must leave usable; status() and a no-op check agree.
+TEST_P(MigratorTest, AbsentHistoryReadsAsEmptyInAndOutOfATransaction) {
+  add("0001_a.sql", "CREATE TABLE a (id INTEGER);");
+  auto c = db().connect();
+  HistoryOptions in_missing_schema;
+  in_missing_schema.table = "no_such_history";
+  if (c->engine() == Engine::postgres) in_missing_schema.schema = "no_such_schema";
+  for (const HistoryOptions& options : {HistoryOptions{}, in_missing_schema}) {
+    History outside(*c, options);
+    EXPECT_TRUE(outside.read().empty());
+    EXPECT_FALSE(outside.exists());
+    Transaction tx(*c);
+    History inside(*c, options);
+    EXPECT_TRUE(inside.read().empty());
+    EXPECT_EQ(c->query("SELECT 1").rows.size(), 1u);  // the transaction is not aborted
+    tx.commit();
+  }
+  const auto status = Migrator(*c, load()).status();
+  EXPECT_FALSE(status.history_exists);
+  ASSERT_EQ(status.migrations.size(), 1u);
+  EXPECT_EQ(status.migrations[0].state, MigrationState::pending);
+  EXPECT_FALSE(Migrator(*c, load()).validate().status.history_exists);
+  EXPECT_EQ(Migrator(*c, load()).up().applied.size(), 1u);
+  History after(*c, {});
+  EXPECT_EQ(after.read().size(), 1u);
+  EXPECT_TRUE(Migrator(*c, load()).status().history_exists);
+}
+
 // --group: the pending migrations commit together, so a failure rolls back
 // the whole run (and says which migrations went with it).
 TEST_P(MigratorTest, GroupAppliesAllOrNothing) {
