@@ -94,6 +94,18 @@ def main():
         for k in names:
             print(f"| {k} | {med[k] * 1000:.1f} ms | {med[k] / med['dbmate']:.2f}× | {med[k] / med[floor]:.2f}× |")
         print()
+        # The targets, judged on paired ratios (strata's time over the
+        # reference's in the same round, the two back to back) as
+        # bench/RESULTS.md's "Targets" do: met when the upper quartile is
+        # within the target, not met when the lower quartile is beyond it.
+        print("| target | paired ratios: median (quartiles) | verdict |")
+        print("| --- | ---: | --- |")
+        for ref, label, target in (("dbmate", "≤ 0.5× dbmate", 0.5), (floor, "≤ 1.5× the floor", 1.5)):
+            ratios = [a / b for a, b in zip(times["strata"], times[ref])]
+            q1, q2, q3 = statistics.quantiles(ratios, n=4)
+            verdict = "met" if q3 <= target else "**not met**" if q1 > target else "within noise"
+            print(f"| {label} | {q2:.2f}× ({q1:.2f}–{q3:.2f}) | {verdict} |")
+        print()
     subprocess.run(["rm", "-rf", work])
 
 
