@@ -79,10 +79,6 @@ std::string unknown_argument(CLI::App& app, int argc, char** argv) {
   return {};
 }
 
-}  // namespace
-
-namespace {
-
 // For the commands a deployment runs at every start: fault in the heap a
 // load of ~1,000 migrations touches with one madvise() instead of one page
 // fault per page as malloc first writes each one (~500 of them, the largest
