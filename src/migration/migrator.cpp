@@ -202,9 +202,10 @@ void Migrator::warn(std::string_view message) const {
 StatusReport Migrator::status() {
   History history(connection_, options_.history);
   StatusReport report;
-  // Read first: rows prove the table exists without a catalog query.
+  // Read first: read() remembers a table it found, so exists() asks the
+  // catalog only when there was none.
   std::vector<AppliedMigration> applied = read_history(history);
-  report.history_exists = !applied.empty() || history.exists();
+  report.history_exists = history.exists();
   report.migrations = compare(source_, applied);
   report.code_latest = source_.latest();
   report.compat_floor = compat_floor(applied);
@@ -334,9 +335,8 @@ ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>&
 
 ValidationReport Migrator::validate() {
   History history(connection_, options_.history);
-  std::vector<AppliedMigration> applied = read_history(history);  // rows prove the table exists
-  const bool exists = !applied.empty() || history.exists();
-  auto report = validate_history(applied, exists);
+  std::vector<AppliedMigration> applied = read_history(history);  // first: see status()
+  auto report = validate_history(applied, history.exists());
   for (const auto& w : report.warnings) warn(w);
   return report;
 }
@@ -517,7 +517,9 @@ std::string Migrator::script(const UpOptions& options) {
       text += fmt::format("-- callback {}: {}\n", hook, c->path);
       for (const auto& st : parse_or_throw(c->path, c->sql, engine).statements) text += st.text + ";\n";
     }
-    if (has_code_hook(options_.callbacks, hook)) text += fmt::format("-- (the library's {} callback runs here: code, not shown)\n", hook);
+    if (has_code_hook(options_.callbacks, hook)) {
+      text += fmt::format("-- (the library's {} callback runs here: code, not shown)\n", hook);
+    }
     return text;
   };
   const std::vector<const Migration*> steps = plan(options);
@@ -585,9 +587,8 @@ UpResult Migrator::up(const UpOptions& options) {
   std::set<Version> done;  // applied, as read before the lock
   {
     History probe(connection_, options_.history);
-    // Read first: rows prove the table exists without a catalog query.
-    std::vector<AppliedMigration> applied = read_history(probe);
-    if (!applied.empty() || probe.exists()) {
+    std::vector<AppliedMigration> applied = read_history(probe);  // first: see status()
+    if (probe.exists()) {
       auto report = validate_history(applied, true);
       if (report.ok() && plan_for(applied, options).empty() && pending_repeatables(options).empty()) {
         for (const auto& w : report.warnings) warn(w);
