@@ -292,8 +292,10 @@ class Migrator {
                       std::vector<const Migration*>& plan) const;
   // REQUIRES: options_.background_queue.
   BackgroundTables background_tables() const;
-  ValidationReport validate_history(const std::vector<AppliedMigration>& history,
-                                    bool history_exists) const;
+  // Checks `history` against the source. Without with_list, the report's
+  // status.migrations stays empty (up and down need only the verdict).
+  ValidationReport validate_history(const std::vector<AppliedMigration>& history, bool history_exists,
+                                    bool with_list = true) const;
   // What running a migration takes, derived once (see migrator.cpp).
   struct Prepared;
   Prepared prepare(const Migration& m) const;

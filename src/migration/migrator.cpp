@@ -13,6 +13,7 @@
 
 #include "lint/analyzer.hpp"
 
+#include "migration/compare.hpp"
 #include "migration/foreign_key_check.hpp"
 #include "migration/lock.hpp"
 #include "migration/repeatable.hpp"
@@ -260,11 +261,10 @@ void Migrator::run_callback_in_transaction(std::string_view hook) {
   tx.commit();
 }
 
-ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>& applied,
-                                            bool history_exists) const {
+ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>& applied, bool history_exists,
+                                            bool with_list) const {
   ValidationReport r;
   r.status.history_exists = history_exists;
-  r.status.migrations = compare(source_, applied);
   r.status.code_latest = source_.latest();
   r.status.compat_floor = compat_floor(applied);
   auto error = [&](ErrorKind kind, std::string message) {
@@ -286,7 +286,9 @@ ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>&
     }
   }
 
-  for (auto& st : r.status.migrations) {
+  // Each version's finding; returns its state (an allow-listed change
+  // counts as applied).
+  auto check = [&](const detail::StatusView& st) -> MigrationState {
     switch (st.state) {
       case MigrationState::dirty:
         error(ErrorKind::dirty,
@@ -304,8 +306,7 @@ ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>&
             })) {
           r.warnings.push_back(fmt::format("{} differs from what was applied, accepted by the checksum allow-list",
                                            st.migration->path));
-          st.state = MigrationState::applied;
-          break;
+          return MigrationState::applied;
         }
         error(ErrorKind::validation,
               fmt::format("{} was changed after it was applied: the database recorded checksum {} but the "
@@ -329,6 +330,15 @@ ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>&
       default:
         break;
     }
+    return st.state;
+  };
+  if (with_list) {
+    r.status.migrations = compare(source_, applied);
+    for (auto& st : r.status.migrations) {
+      st.state = check({st.version, st.description, st.state, st.migration, st.applied ? &*st.applied : nullptr});
+    }
+  } else {
+    detail::for_each_status(source_, applied, check);
   }
   return r;
 }
@@ -412,7 +422,7 @@ std::vector<const Migration*> Migrator::plan(const UpOptions& options) {
   History history(connection_, options_.history);
   bool exists = history.exists();
   auto applied = exists ? read_history(history) : std::vector<AppliedMigration>{};
-  validate_history(applied, exists).throw_if_failed();
+  validate_history(applied, exists, /*with_list=*/false).throw_if_failed();
   return plan_for(applied, options);
 }
 
@@ -589,7 +599,7 @@ UpResult Migrator::up(const UpOptions& options) {
     History probe(connection_, options_.history);
     std::vector<AppliedMigration> applied = read_history(probe);  // first: see status()
     if (probe.exists()) {
-      auto report = validate_history(applied, true);
+      auto report = validate_history(applied, true, /*with_list=*/false);
       if (report.ok() && plan_for(applied, options).empty() && pending_repeatables(options).empty()) {
         for (const auto& w : report.warnings) warn(w);
         return {};
@@ -625,7 +635,7 @@ UpResult Migrator::up(const UpOptions& options) {
   history.ensure();
   // Read after taking the lock: another migrator may just have finished.
   std::vector<AppliedMigration> applied = read_history(history);
-  auto report = validate_history(applied, true);
+  auto report = validate_history(applied, true, /*with_list=*/false);
   for (const auto& w : report.warnings) warn(w);
   report.throw_if_failed();
   const std::vector<const Migration*> plan = plan_for(applied, options);
@@ -861,7 +871,7 @@ DownResult Migrator::down(const DownOptions& options) {
   MigrationLock lock(connection_, options_.history, options_.lock);
   History history(connection_, options_.history);
   std::vector<AppliedMigration> applied = read_history(history);
-  auto report = validate_history(applied, true);
+  auto report = validate_history(applied, true, /*with_list=*/false);
   for (const auto& w : report.warnings) warn(w);
   report.throw_if_failed();
 

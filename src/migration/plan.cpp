@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "migration/compare.hpp"
 #include "strata/error.hpp"
 
 namespace strata {
@@ -25,47 +26,14 @@ std::vector<MigrationStatus> compare(const MigrationSet& source,
                                      const std::vector<AppliedMigration>& history) {
   std::vector<MigrationStatus> out;
   out.reserve(source.all().size() + history.size());
-  const Version newest_known = source.latest();
-  auto s = source.all().begin();
-  const auto s_end = source.all().end();
-  auto h = history.begin();
-  // Both lists are ordered by version: merge them.
-  while (s != s_end || h != history.end()) {
-    MigrationStatus st;
-    if (h == history.end() || (s != s_end && s->version < h->version)) {
-      st.version = s->version;
-      st.description = s->description;
-      st.migration = &*s;
-      st.state = MigrationState::pending;
-      ++s;
-    } else if (s == s_end || h->version < s->version) {
-      st.version = h->version;
-      st.description = h->description;
-      st.applied = *h;
-      st.state = !h->success                 ? MigrationState::dirty
-                 : h->version > newest_known ? MigrationState::ahead
-                                             : MigrationState::missing;
-      // A shortcut's target (mautrix-go's "-- v0 -> vN" file): applied by it.
-      if (const Migration* j = source.jump_to(h->version); j != nullptr && h->success) {
-        st.migration = j;
-        st.state = h->checksum == j->checksum ? MigrationState::applied : MigrationState::changed;
-      } else if (source.counted_versions() && h->success && h->version <= newest_known) {
-        st.state = MigrationState::applied;  // a version no upgrade ends at, passed through
-      }
-      ++h;
-    } else {
-      st.version = s->version;
-      st.description = s->description;
-      st.migration = &*s;
-      st.applied = *h;
-      st.state = !h->success                   ? MigrationState::dirty
-                 : h->checksum == s->checksum ? MigrationState::applied
-                                              : MigrationState::changed;
-      ++s;
-      ++h;
-    }
-    out.push_back(std::move(st));
-  }
+  detail::for_each_status(source, history, [&](const detail::StatusView& v) {
+    MigrationStatus& st = out.emplace_back();
+    st.version = v.version;
+    st.description = std::string(v.description);
+    st.state = v.state;
+    st.migration = v.migration;
+    if (v.applied != nullptr) st.applied = *v.applied;
+  });
   return out;
 }
 
@@ -73,9 +41,17 @@ namespace {
 
 std::vector<const Migration*> plan(const MigrationSet& source, const std::vector<AppliedMigration>& history,
                                    const std::vector<Version>* targets) {
-  std::unordered_set<Version> applied;
-  applied.reserve(history.size());
-  for (const auto& h : history) applied.insert(h.version);
+  // The applied versions, sorted (the history comes in version order): one
+  // allocation where a hash set took one per row.
+  std::vector<Version> applied_versions;
+  applied_versions.reserve(history.size());
+  for (const auto& h : history) applied_versions.push_back(h.version);
+  if (!std::is_sorted(applied_versions.begin(), applied_versions.end())) {
+    std::sort(applied_versions.begin(), applied_versions.end());
+  }
+  auto is_applied = [&](Version v) {
+    return std::binary_search(applied_versions.begin(), applied_versions.end(), v);
+  };
 
   // The nodes to consider: everything, or the targets and their ancestors.
   std::unordered_set<Version> wanted;
@@ -108,17 +84,17 @@ std::vector<const Migration*> plan(const MigrationSet& source, const std::vector
       ready;
   std::size_t pending = 0;
   for (const auto& m : source.all()) {
-    if (applied.count(m.version) != 0 || !in_scope(m.version)) continue;
+    if (is_applied(m.version) || !in_scope(m.version)) continue;
     ++pending;
     int unmet = 0;
     for (const auto* list : {&m.parents, &m.depends_on}) {
       for (Version p : *list) {
-        if (source.find(p) == nullptr && applied.count(p) == 0) {
+        if (source.find(p) == nullptr && !is_applied(p)) {
           throw Error(ErrorKind::source, "migration " + std::to_string(m.version) + " names " +
                                              (list == &m.parents ? "parent " : "dependency ") + std::to_string(p) +
                                              ", which the source does not have");
         }
-        if (applied.count(p) == 0) {
+        if (!is_applied(p)) {
           ++unmet;
           children[p].push_back(&m);
         }
