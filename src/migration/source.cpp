@@ -441,19 +441,13 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
     ++kept;
   }
   ms.resize(kept);
-  std::vector<Migration> migrations = std::move(ms);
+  MigrationSet set(std::move(ms));  // one migration per version, in version order
   // Every prerequisite named must exist, and the graph must have no cycle.
   {
-    // `migrations` is in version order (the slots were): binary search.
-    auto known = [&](Version v) {
-      auto it = std::lower_bound(migrations.begin(), migrations.end(), v,
-                                 [](const Migration& m, Version x) { return m.version < x; });
-      return it != migrations.end() && it->version == v;
-    };
-    for (const auto& m : migrations) {
+    for (const auto& m : set.all()) {
       for (const auto* list : {&m.parents, &m.depends_on}) {
         for (Version p : *list) {
-          if (!known(p)) {
+          if (set.find(p) == nullptr) {
             problems.push_back(fmt::format("{}: names {} {}, which the source does not have", m.path,
                                            list == &m.parents ? "parent" : "dependency", p));
           } else if (p == m.version) {
@@ -466,26 +460,24 @@ MigrationSet load_files(const fs::path& dir, std::vector<std::string> files, std
   }
 
   // Edges to older versions cannot close a cycle: only a file naming a newer
-  // prerequisite needs the (copying) check.
-  const bool forward_edge = std::any_of(migrations.begin(), migrations.end(), [](const Migration& m) {
+  // prerequisite needs the check.
+  const bool forward_edge = std::any_of(set.all().begin(), set.all().end(), [](const Migration& m) {
     return std::any_of(m.parents.begin(), m.parents.end(), [&](Version p) { return p > m.version; }) ||
            std::any_of(m.depends_on.begin(), m.depends_on.end(), [&](Version p) { return p > m.version; });
   });
   if (problems.empty() && forward_edge) {
-    MigrationSet check(migrations);
     try {
-      RevisionGraph(check).topological();
+      RevisionGraph(set).topological();
     } catch (const Error& e) {
       problems.push_back(e.what());
     }
   }
-  if (problems.empty() && migrations.empty() && repeatables.empty()) {
+  if (problems.empty() && set.empty() && repeatables.empty()) {
     problems.push_back("no migration files for " + std::string(to_string(engine)) +
                        " (expected names like 0001_create_users.sql)");
   }
   if (!problems.empty()) detail::throw_source_problems(dir, problems);
   if (cache != nullptr) cache->save();
-  MigrationSet set(std::move(migrations));
   set.set_repeatables(std::move(repeatables));
   set.set_callbacks(std::move(callbacks));
   return set;
