@@ -7,6 +7,7 @@
 // list, ~56 page faults) were ~10% of a no-op `up` (bench/noop/RESULTS.md).
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +25,17 @@ struct StatusView {
   const Migration* migration = nullptr;        // null for missing/ahead
   const AppliedMigration* applied = nullptr;   // the history's row, if recorded
 };
+
+// The MigrationStatus compare() lists for `v` (the applied row copied).
+inline MigrationStatus to_status(const StatusView& v) {
+  MigrationStatus st;
+  st.version = v.version;
+  st.description = std::string(v.description);
+  st.state = v.state;
+  st.migration = v.migration;
+  if (v.applied != nullptr) st.applied = *v.applied;
+  return st;
+}
 
 // Calls f(const StatusView&) for every version in `source` or `history`
 // (both ordered by version), in version order. Its states are compare()'s.

@@ -332,14 +332,13 @@ ValidationReport Migrator::validate_history(const std::vector<AppliedMigration>&
     }
     return st.state;
   };
-  if (with_list) {
-    r.status.migrations = compare(source_, applied);
-    for (auto& st : r.status.migrations) {
-      st.state = check({st.version, st.description, st.state, st.migration, st.applied ? &*st.applied : nullptr});
-    }
-  } else {
-    detail::for_each_status(source_, applied, check);
-  }
+  if (with_list) r.status.migrations.reserve(source_.all().size() + applied.size());
+  detail::for_each_status(source_, applied, [&](const detail::StatusView& v) {
+    const MigrationState state = check(v);
+    if (!with_list) return;
+    r.status.migrations.push_back(detail::to_status(v));
+    r.status.migrations.back().state = state;
+  });
   return r;
 }
 

@@ -26,14 +26,8 @@ std::vector<MigrationStatus> compare(const MigrationSet& source,
                                      const std::vector<AppliedMigration>& history) {
   std::vector<MigrationStatus> out;
   out.reserve(source.all().size() + history.size());
-  detail::for_each_status(source, history, [&](const detail::StatusView& v) {
-    MigrationStatus& st = out.emplace_back();
-    st.version = v.version;
-    st.description = std::string(v.description);
-    st.state = v.state;
-    st.migration = v.migration;
-    if (v.applied != nullptr) st.applied = *v.applied;
-  });
+  detail::for_each_status(source, history,
+                          [&](const detail::StatusView& v) { out.push_back(detail::to_status(v)); });
   return out;
 }
 
